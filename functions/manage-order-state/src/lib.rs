@@ -1,0 +1,237 @@
+//! manage-order-state: the state machine's hands on the `Orders` table.
+//!
+//! `create` saves a received order (a repeat returns the stored order untouched);
+//! `set_status` moves it along the lifecycle and tells the customer when it ends.
+//! Both are safe to retry; see `order_core::service`.
+
+use chrono::{DateTime, Utc};
+use order_core::{
+    Failure, NewOrder, Notifier, Order, OrderError, OrderId, OrderStatus, OrderStore, Payment,
+    StatusChange, service,
+};
+use serde::Deserialize;
+
+/// The task input the state machine sends.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    Create {
+        order_id: OrderId,
+        order: NewOrder,
+    },
+    SetStatus {
+        order_id: OrderId,
+        status: OrderStatus,
+        #[serde(default)]
+        payment: Option<Payment>,
+        #[serde(default)]
+        failure: Option<FailureInput>,
+    },
+}
+
+impl Request {
+    pub fn order_id(&self) -> &OrderId {
+        match self {
+            Request::Create { order_id, .. } | Request::SetStatus { order_id, .. } => order_id,
+        }
+    }
+}
+
+/// A caught error as the state machine passes it on (`Error`/`Cause` of the Catch).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FailureInput {
+    pub error: String,
+    #[serde(default)]
+    pub cause: String,
+}
+
+/// Runs one request; the stored order is the result.
+pub async fn handle(
+    store: &impl OrderStore,
+    notifier: &impl Notifier,
+    request: Request,
+    now: DateTime<Utc>,
+) -> Result<Order, OrderError> {
+    match request {
+        Request::Create { order_id, order } => {
+            service::create_order(store, &order_id, order, now).await
+        }
+        Request::SetStatus {
+            order_id,
+            status,
+            payment,
+            failure,
+        } => {
+            check_payment_matches(status, payment.as_ref())?;
+            let change = StatusChange {
+                status,
+                at: now,
+                payment,
+                failure: failure.map(|f| Failure::new(f.error, f.cause)),
+            };
+            service::set_status(store, notifier, &order_id, change).await
+        }
+    }
+}
+
+/// A payment status records the payment that decided it, and must agree with it.
+fn check_payment_matches(status: OrderStatus, payment: Option<&Payment>) -> Result<(), OrderError> {
+    let expects_paid = match status {
+        OrderStatus::PaymentOk => true,
+        OrderStatus::PaymentFailed => false,
+        _ => return Ok(()),
+    };
+    match payment {
+        None => Err(OrderError::InvalidInput(format!(
+            "status {status} needs the payment that decided it"
+        ))),
+        Some(p) if p.is_paid() != expects_paid => Err(OrderError::InvalidInput(format!(
+            "status {status} does not match payment outcome {:?}",
+            p.outcome
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use order_core::memory::{MemoryStore, Operation, RecordingNotifier};
+    use serde_json::json;
+
+    fn request(value: serde_json::Value) -> Request {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn create(order_id: &str, quantity: u8) -> Request {
+        request(json!({
+            "action": "create",
+            "order_id": order_id,
+            "order": {"user_id": "u-1", "restaurant_id": "r-1", "quantity": quantity}
+        }))
+    }
+
+    #[tokio::test]
+    async fn second_create_does_not_overwrite() {
+        let (store, notifier) = (MemoryStore::default(), RecordingNotifier::default());
+        let first = handle(&store, &notifier, create("o-1", 2), Utc::now())
+            .await
+            .unwrap();
+        let second = handle(&store, &notifier, create("o-1", 7), Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(first, second);
+        assert_eq!(store.orders()[0].quantity, 2);
+        assert_eq!(first.status, OrderStatus::Received);
+    }
+
+    #[tokio::test]
+    async fn paid_order_walks_the_happy_path_and_notifies_once() {
+        let (store, notifier) = (MemoryStore::default(), RecordingNotifier::default());
+        handle(&store, &notifier, create("o-2", 1), Utc::now())
+            .await
+            .unwrap();
+        let paid = request(json!({
+            "action": "set_status", "order_id": "o-2", "status": "PAYMENT_OK",
+            "payment": {"payment_id": "p-1", "outcome": "PAID"}
+        }));
+        let order = handle(&store, &notifier, paid, Utc::now()).await.unwrap();
+        assert_eq!(order.payment.unwrap().payment_id, "p-1");
+        assert!(notifier.sent().is_empty());
+        let sent = request(
+            json!({"action": "set_status", "order_id": "o-2", "status": "SENT_TO_RESTAURANT"}),
+        );
+        for _ in 0..2 {
+            let order = handle(&store, &notifier, sent.clone(), Utc::now())
+                .await
+                .unwrap();
+            assert_eq!(order.status, OrderStatus::SentToRestaurant);
+        }
+        assert_eq!(notifier.sent().len(), 1);
+        assert_eq!(notifier.sent()[0].status, OrderStatus::SentToRestaurant);
+    }
+
+    #[tokio::test]
+    async fn illegal_transition_is_refused_with_its_stable_name() {
+        let (store, notifier) = (MemoryStore::default(), RecordingNotifier::default());
+        handle(&store, &notifier, create("o-3", 1), Utc::now())
+            .await
+            .unwrap();
+        let skip = request(
+            json!({"action": "set_status", "order_id": "o-3", "status": "SENT_TO_RESTAURANT"}),
+        );
+        let err = handle(&store, &notifier, skip, Utc::now())
+            .await
+            .unwrap_err();
+        assert_eq!(err.name(), "IllegalTransition");
+        assert_eq!(store.orders()[0].status, OrderStatus::Received);
+    }
+
+    #[tokio::test]
+    async fn payment_status_must_agree_with_the_payment() {
+        let (store, notifier) = (MemoryStore::default(), RecordingNotifier::default());
+        handle(&store, &notifier, create("o-4", 1), Utc::now())
+            .await
+            .unwrap();
+        for body in [
+            json!({"action": "set_status", "order_id": "o-4", "status": "PAYMENT_OK"}),
+            json!({"action": "set_status", "order_id": "o-4", "status": "PAYMENT_OK",
+                   "payment": {"payment_id": "p", "outcome": "DECLINED"}}),
+        ] {
+            let err = handle(&store, &notifier, request(body), Utc::now())
+                .await
+                .unwrap_err();
+            assert_eq!(err.name(), "InvalidInput");
+        }
+        assert_eq!(store.orders()[0].status, OrderStatus::Received);
+    }
+
+    #[tokio::test]
+    async fn failure_from_a_catch_is_recorded_and_notified() {
+        let (store, notifier) = (MemoryStore::default(), RecordingNotifier::default());
+        handle(&store, &notifier, create("o-5", 1), Utc::now())
+            .await
+            .unwrap();
+        let failed = request(json!({
+            "action": "set_status", "order_id": "o-5", "status": "FAILED",
+            "failure": {"error": "States.TaskFailed", "cause": "x".repeat(4000)}
+        }));
+        let order = handle(&store, &notifier, failed, Utc::now()).await.unwrap();
+        let failure = order.failure.unwrap();
+        assert_eq!(failure.error, "States.TaskFailed");
+        assert_eq!(failure.cause.len(), Failure::MAX_CAUSE_CHARS);
+        assert_eq!(notifier.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn store_outage_is_a_transient_error() {
+        let (store, notifier) = (MemoryStore::default(), RecordingNotifier::default());
+        store.fail_next(Operation::Insert, 1);
+        let err = handle(&store, &notifier, create("o-6", 1), Utc::now())
+            .await
+            .unwrap_err();
+        assert_eq!(err.name(), "DependencyError");
+        assert!(err.is_transient());
+        handle(&store, &notifier, create("o-6", 1), Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn malformed_requests_are_refused_by_deserialisation() {
+        for bad in [
+            json!({"action": "delete", "order_id": "o-1"}),
+            json!({"action": "create", "order_id": "o-1"}),
+            json!({"action": "create", "order_id": "o 1", "order": {"user_id": "u", "restaurant_id": "r", "quantity": 1}}),
+            json!({"action": "create", "order_id": "o-1", "order": {"user_id": "u", "restaurant_id": "r", "quantity": 0}}),
+            json!({"action": "set_status", "order_id": "o-1", "status": "LOST"}),
+            json!({"action": "set_status", "order_id": "o-1", "status": "FAILED", "typo": 1}),
+        ] {
+            assert!(
+                serde_json::from_value::<Request>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,185 @@
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use order_core::{
+    DependencyError, Dispatch, Inserted, Order, OrderId, OrderStatus, OrderStore, StatusChange,
+};
+use serde::Serialize;
+
+use crate::{dependency_error, is_service_error};
+
+const SERVICE: &str = "DynamoDB";
+const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
+
+/// The `Orders` table: one item per order, partition key `order_id` (S).
+#[derive(Clone, Debug)]
+pub struct DynamoOrderStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoOrderStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn key(id: &OrderId) -> AttributeValue {
+        AttributeValue::S(id.as_str().to_owned())
+    }
+}
+
+fn value(value: &impl Serialize) -> Result<AttributeValue, DependencyError> {
+    serde_dynamo::to_attribute_value(value)
+        .map_err(|e| DependencyError::new(SERVICE, format!("cannot encode a value: {e}")))
+}
+
+fn decode(
+    item: std::collections::HashMap<String, AttributeValue>,
+) -> Result<Order, DependencyError> {
+    serde_dynamo::from_item(item)
+        .map_err(|e| DependencyError::new(SERVICE, format!("stored order is malformed: {e}")))
+}
+
+impl OrderStore for DynamoOrderStore {
+    async fn insert(&self, order: &Order) -> Result<Inserted, DependencyError> {
+        let item = serde_dynamo::to_item(order)
+            .map_err(|e| DependencyError::new(SERVICE, format!("cannot encode the order: {e}")))?;
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(order_id)")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(Inserted::New),
+            Err(err) if is_service_error(&err, CONDITION_FAILED) => {
+                let stored = self.get(&order.order_id).await?.ok_or_else(|| {
+                    DependencyError::new(SERVICE, "the order existed, then vanished")
+                })?;
+                Ok(Inserted::AlreadyExists(Box::new(stored)))
+            }
+            Err(err) => Err(dependency_error(SERVICE, err)),
+        }
+    }
+
+    async fn get(&self, id: &OrderId) -> Result<Option<Order>, DependencyError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("order_id", Self::key(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| dependency_error(SERVICE, e))?;
+        output.item.map(decode).transpose()
+    }
+
+    async fn update_status(
+        &self,
+        id: &OrderId,
+        from: OrderStatus,
+        change: &StatusChange,
+    ) -> Result<Option<Order>, DependencyError> {
+        // `status` is a DynamoDB reserved word; every name goes through a placeholder.
+        let mut set = vec!["#status = :to", "#updated_at = :at"];
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("order_id", Self::key(id))
+            .condition_expression("#status = :from")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#updated_at", "updated_at")
+            .expression_attribute_values(":to", value(&change.status)?)
+            .expression_attribute_values(":from", value(&from)?)
+            .expression_attribute_values(":at", value(&change.at)?)
+            .return_values(ReturnValue::AllNew);
+        if let Some(payment) = &change.payment {
+            set.push("#payment = :payment");
+            request = request
+                .expression_attribute_names("#payment", "payment")
+                .expression_attribute_values(":payment", value(payment)?);
+        }
+        if let Some(failure) = &change.failure {
+            set.push("#failure = :failure");
+            request = request
+                .expression_attribute_names("#failure", "failure")
+                .expression_attribute_values(":failure", value(failure)?);
+        }
+        match request
+            .update_expression(format!("SET {}", set.join(", ")))
+            .send()
+            .await
+        {
+            Ok(output) => output
+                .attributes
+                .map(decode)
+                .transpose()?
+                .map(Some)
+                .ok_or_else(|| DependencyError::new(SERVICE, "update returned no item")),
+            Err(err) if is_service_error(&err, CONDITION_FAILED) => Ok(None),
+            Err(err) => Err(dependency_error(SERVICE, err)),
+        }
+    }
+
+    async fn record_dispatch(
+        &self,
+        id: &OrderId,
+        dispatch: &Dispatch,
+    ) -> Result<bool, DependencyError> {
+        self.set_once(
+            id,
+            "dispatch",
+            value(dispatch)?,
+            Some(value(&dispatch.sent_at)?),
+        )
+        .await
+    }
+
+    async fn mark_notified(
+        &self,
+        id: &OrderId,
+        status: OrderStatus,
+    ) -> Result<bool, DependencyError> {
+        self.set_once(id, "notified_status", value(&status)?, None)
+            .await
+    }
+}
+
+impl DynamoOrderStore {
+    /// Sets `attribute` on an existing order unless it is set already; `false` if it was.
+    async fn set_once(
+        &self,
+        id: &OrderId,
+        attribute: &str,
+        new_value: AttributeValue,
+        updated_at: Option<AttributeValue>,
+    ) -> Result<bool, DependencyError> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("order_id", Self::key(id))
+            .condition_expression("attribute_exists(#id) AND attribute_not_exists(#attr)")
+            .expression_attribute_names("#id", "order_id")
+            .expression_attribute_names("#attr", attribute)
+            .expression_attribute_values(":value", new_value);
+        request = match updated_at {
+            Some(at) => request
+                .update_expression("SET #attr = :value, #updated_at = :at")
+                .expression_attribute_names("#updated_at", "updated_at")
+                .expression_attribute_values(":at", at),
+            None => request.update_expression("SET #attr = :value"),
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(err) if is_service_error(&err, CONDITION_FAILED) => Ok(false),
+            Err(err) => Err(dependency_error(SERVICE, err)),
+        }
+    }
+}

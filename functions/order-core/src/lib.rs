@@ -1,0 +1,28 @@
+//! The order domain, shared by every function and the local runner.
+//!
+//! It holds the contracts of the pipeline (request body, queue message, stored order,
+//! status lifecycle, notification), the validation of the request body against the one
+//! JSON schema in `schema/`, the ports the handlers talk through, and the lifecycle rules
+//! that keep the pipeline idempotent. It depends on no AWS crate: adapters live in
+//! `order-aws`, in-memory ones behind the `memory` feature.
+
+mod error;
+#[cfg(any(test, feature = "memory"))]
+pub mod memory;
+mod model;
+mod ports;
+pub mod service;
+mod status;
+pub mod validation;
+
+pub use error::{DependencyError, OrderError};
+pub use model::{
+    Dispatch, Failure, InvalidOrderId, NewOrder, Notification, Order, OrderId, OrderSubmission,
+    Payment, PaymentOutcome,
+};
+pub use ports::{
+    Dispatcher, Inserted, Notifier, OrderStore, PaymentProcessor, Started, StatusChange,
+    WorkflowStarter,
+};
+pub use status::{OrderStatus, UnknownStatus};
+pub use validation::ValidationError;

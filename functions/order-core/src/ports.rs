@@ -1,0 +1,108 @@
+//! The ports: what the handlers need from the outside world. AWS adapters live in
+//! `order-aws`; in-memory ones (feature `memory`) serve tests and the local runner.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+
+use crate::{
+    DependencyError, Dispatch, Failure, Notification, Order, OrderId, OrderStatus, OrderSubmission,
+    Payment,
+};
+
+/// What inserting a new order found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    New,
+    /// An order with that id was stored already; it is returned untouched.
+    AlreadyExists(Box<Order>),
+}
+
+/// A status change and what it records with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub status: OrderStatus,
+    pub at: DateTime<Utc>,
+    pub payment: Option<Payment>,
+    pub failure: Option<Failure>,
+}
+
+/// The `Orders` table. Every write is conditional, which is what makes retries safe.
+pub trait OrderStore: Send + Sync {
+    /// Stores a new order unless one with its id exists.
+    fn insert(
+        &self,
+        order: &Order,
+    ) -> impl Future<Output = Result<Inserted, DependencyError>> + Send;
+
+    /// Reads an order, consistently (a read after a write sees the write).
+    fn get(
+        &self,
+        id: &OrderId,
+    ) -> impl Future<Output = Result<Option<Order>, DependencyError>> + Send;
+
+    /// Applies `change` if the order is still in `from`; `None` if it is not (or is gone).
+    fn update_status(
+        &self,
+        id: &OrderId,
+        from: OrderStatus,
+        change: &StatusChange,
+    ) -> impl Future<Output = Result<Option<Order>, DependencyError>> + Send;
+
+    /// Records the hand-off to the restaurant unless one is recorded; `false` if it was.
+    fn record_dispatch(
+        &self,
+        id: &OrderId,
+        dispatch: &Dispatch,
+    ) -> impl Future<Output = Result<bool, DependencyError>> + Send;
+
+    /// Records that the customer was told about `status` unless that was recorded before;
+    /// `false` if it was.
+    fn mark_notified(
+        &self,
+        id: &OrderId,
+        status: OrderStatus,
+    ) -> impl Future<Output = Result<bool, DependencyError>> + Send;
+}
+
+/// The customer notification channel (an SNS topic with an email subscription on AWS).
+pub trait Notifier: Send + Sync {
+    fn notify(
+        &self,
+        notification: &Notification,
+    ) -> impl Future<Output = Result<(), DependencyError>> + Send;
+}
+
+/// The restaurant hand-off channel. Returns the channel's reference for the hand-off.
+pub trait Dispatcher: Send + Sync {
+    fn dispatch(
+        &self,
+        order: &Order,
+    ) -> impl Future<Output = Result<String, DependencyError>> + Send;
+}
+
+/// What asking for a workflow found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Started {
+    New,
+    /// An execution with this order's id exists already (a redelivered message).
+    AlreadyStarted,
+}
+
+/// The order workflow (a Step Functions state machine on AWS).
+pub trait WorkflowStarter: Send + Sync {
+    /// Starts the workflow for an order; the order id is the execution name.
+    fn start(
+        &self,
+        submission: &OrderSubmission,
+    ) -> impl Future<Output = Result<Started, DependencyError>> + Send;
+}
+
+/// Charges the customer. A declined payment is an `Ok` outcome, not an error.
+pub trait PaymentProcessor: Send + Sync {
+    fn charge(
+        &self,
+        order_id: &OrderId,
+        quantity: u8,
+    ) -> impl Future<Output = Result<Payment, DependencyError>> + Send;
+}

@@ -1,0 +1,156 @@
+//! process-payment: charges the customer. The payment provider here is a simulation with a
+//! configurable success probability; a declined payment is a normal result the state
+//! machine branches on, not an error.
+
+use order_core::{DependencyError, OrderId, Payment, PaymentOutcome, PaymentProcessor};
+use rand::Rng;
+use serde::Deserialize;
+
+/// The task input: which order, and how much of it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    pub order_id: OrderId,
+    pub quantity: u8,
+}
+
+/// A probability in `[0, 1]`, checked once at start-up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SuccessProbability(f64);
+
+impl std::str::FromStr for SuccessProbability {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let p: f64 = raw
+            .parse()
+            .map_err(|_| format!("{raw:?} is not a number"))?;
+        if (0.0..=1.0).contains(&p) {
+            Ok(Self(p))
+        } else {
+            Err(format!("{p} is not between 0 and 1"))
+        }
+    }
+}
+
+impl SuccessProbability {
+    /// The default when the stack does not set one.
+    pub const DEFAULT: SuccessProbability = SuccessProbability(0.8);
+
+    pub fn value(self) -> f64 {
+        self.0
+    }
+}
+
+/// A simulated provider: each charge succeeds with the configured probability.
+#[derive(Debug, Clone, Copy)]
+pub struct SimulatedPayments {
+    pub success: SuccessProbability,
+}
+
+impl PaymentProcessor for SimulatedPayments {
+    async fn charge(&self, order_id: &OrderId, quantity: u8) -> Result<Payment, DependencyError> {
+        let paid = rand::rng().random_bool(self.success.value());
+        let payment = Payment {
+            payment_id: format!("pay_{}", uuid::Uuid::new_v4().simple()),
+            outcome: if paid {
+                PaymentOutcome::Paid
+            } else {
+                PaymentOutcome::Declined
+            },
+        };
+        tracing::info!(%order_id, quantity, outcome = ?payment.outcome, payment_id = %payment.payment_id, "payment decided");
+        Ok(payment)
+    }
+}
+
+/// Charges for one order.
+pub async fn handle(
+    processor: &impl PaymentProcessor,
+    request: Request,
+) -> Result<Payment, order_core::OrderError> {
+    if !(1..=100).contains(&request.quantity) {
+        return Err(order_core::OrderError::InvalidInput(format!(
+            "quantity {} is outside 1..=100",
+            request.quantity
+        )));
+    }
+    Ok(processor
+        .charge(&request.order_id, request.quantity)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> Request {
+        serde_json::from_value(serde_json::json!({"order_id": "o-1", "quantity": 3})).unwrap()
+    }
+
+    async fn outcomes(p: &str, n: usize) -> Vec<PaymentOutcome> {
+        let payments = SimulatedPayments {
+            success: p.parse().unwrap(),
+        };
+        let mut seen = Vec::new();
+        for _ in 0..n {
+            seen.push(handle(&payments, request()).await.unwrap().outcome);
+        }
+        seen
+    }
+
+    #[tokio::test]
+    async fn certain_outcomes_follow_the_probability() {
+        assert!(
+            outcomes("1", 50)
+                .await
+                .iter()
+                .all(|o| *o == PaymentOutcome::Paid)
+        );
+        assert!(
+            outcomes("0", 50)
+                .await
+                .iter()
+                .all(|o| *o == PaymentOutcome::Declined)
+        );
+    }
+
+    #[tokio::test]
+    async fn even_odds_give_both_outcomes() {
+        // 200 fair draws all alike has probability 2^-199.
+        let seen = outcomes("0.5", 200).await;
+        assert!(seen.contains(&PaymentOutcome::Paid) && seen.contains(&PaymentOutcome::Declined));
+    }
+
+    #[tokio::test]
+    async fn payment_ids_are_unique() {
+        let payments = SimulatedPayments {
+            success: SuccessProbability::DEFAULT,
+        };
+        let a = handle(&payments, request()).await.unwrap();
+        let b = handle(&payments, request()).await.unwrap();
+        assert_ne!(a.payment_id, b.payment_id);
+        assert!(a.payment_id.starts_with("pay_"));
+    }
+
+    #[test]
+    fn probability_outside_zero_to_one_is_refused() {
+        for bad in ["1.5", "-0.1", "often", "NaN"] {
+            assert!(bad.parse::<SuccessProbability>().is_err(), "{bad}");
+        }
+        assert_eq!("0.25".parse::<SuccessProbability>().unwrap().value(), 0.25);
+    }
+
+    #[tokio::test]
+    async fn out_of_range_quantity_is_invalid_input() {
+        let payments = SimulatedPayments {
+            success: SuccessProbability::DEFAULT,
+        };
+        let mut bad = request();
+        bad.quantity = 0;
+        assert_eq!(
+            handle(&payments, bad).await.unwrap_err().name(),
+            "InvalidInput"
+        );
+    }
+}
