@@ -26,6 +26,10 @@ pub enum Request {
         payment: Option<Payment>,
         #[serde(default)]
         failure: Option<FailureInput>,
+        /// The order itself, sent by the workflow's failure path: an order whose save
+        /// failed is then saved before it is marked, so it still ends in the table.
+        #[serde(default)]
+        order: Option<NewOrder>,
     },
 }
 
@@ -61,8 +65,12 @@ pub async fn handle(
             status,
             payment,
             failure,
+            order,
         } => {
             check_payment_matches(status, payment.as_ref())?;
+            if let Some(order) = order {
+                service::create_order(store, &order_id, order, now).await?;
+            }
             let change = StatusChange {
                 status,
                 at: now,
@@ -200,6 +208,25 @@ mod tests {
         let failure = order.failure.unwrap();
         assert_eq!(failure.error, "States.TaskFailed");
         assert_eq!(failure.cause.len(), Failure::MAX_CAUSE_CHARS);
+        assert_eq!(notifier.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn order_never_saved_still_ends_failed_when_its_data_comes_along() {
+        let (store, notifier) = (MemoryStore::default(), RecordingNotifier::default());
+        let failed = request(json!({
+            "action": "set_status", "order_id": "o-7", "status": "FAILED",
+            "order": {"user_id": "u-1", "restaurant_id": "r-1", "quantity": 3},
+            "failure": {"error": "DependencyError", "cause": "DynamoDB was away"}
+        }));
+        let order = handle(&store, &notifier, failed.clone(), Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(order.status, OrderStatus::Failed);
+        assert_eq!(order.quantity, 3);
+        // The failure path retried: still one order, one notification.
+        handle(&store, &notifier, failed, Utc::now()).await.unwrap();
+        assert_eq!(store.len(), 1);
         assert_eq!(notifier.sent().len(), 1);
     }
 

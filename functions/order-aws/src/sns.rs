@@ -16,8 +16,8 @@ fn string_attribute(value: &str) -> Result<MessageAttributeValue, DependencyErro
 }
 
 /// Customer notifications: one publish per final status, to the topic the customer's
-/// email subscription listens on. `user_id` and `status` are message attributes so a
-/// subscription can filter on them.
+/// email subscription listens on. `user_id`, `status` and `order_id` are message
+/// attributes so a subscription can filter on them.
 #[derive(Clone, Debug)]
 pub struct SnsNotifier {
     client: Client,
@@ -42,6 +42,10 @@ impl Notifier for SnsNotifier {
             .message(&notification.message)
             .message_attributes("user_id", string_attribute(&notification.user_id)?)
             .message_attributes("status", string_attribute(notification.status.as_str())?)
+            .message_attributes(
+                "order_id",
+                string_attribute(notification.order_id.as_str())?,
+            )
             .send()
             .await
             .map_err(|e| dependency_error(SERVICE, e))?;

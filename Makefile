@@ -1,0 +1,51 @@
+# Serverless Orders — the commands a user learns once.
+#   make test     everything CI runs (lint, unit, emulator and end-to-end tests, zips)
+#   make zips     the Lambda zip archives, one per function (ARCH=x86_64|arm64)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := $(CURDIR)/.venv
+# Tools of the virtualenv (moto_server, cargo-lambda, zig) come first on PATH.
+export PATH := $(VENV)/bin:$(PATH)
+export MOTO_SERVER ?= $(VENV)/bin/moto_server
+
+# Lambda architecture of the zips. Tests build for this machine; AWS defaults to arm64.
+ARCH ?= x86_64
+FUNCTIONS := start-order manage-order-state process-payment send-order get-order
+
+.PHONY: help venv lint unit test zips check-zips clean
+
+help:
+	@echo "make test        run everything CI runs"
+	@echo "make zips        build the Lambda zips (ARCH=$(ARCH))"
+	@echo "make venv        install the pinned emulator and cargo-lambda into .venv"
+
+$(VENV)/.installed: tools/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+unit:
+	cargo test --workspace --locked
+
+test: venv lint unit zips check-zips
+
+# cargo-lambda names the flag after the architecture: --x86-64 or --arm64.
+zips: venv
+	cargo lambda build --release --locked --output-format zip --$(subst _,-,$(ARCH)) \
+		$(addprefix --package ,$(FUNCTIONS))
+
+check-zips:
+	python3 tools/check_zips.py --arch $(ARCH) $(FUNCTIONS)
+
+clean:
+	cargo clean
+	rm -rf $(VENV)

@@ -1,0 +1,397 @@
+//! The AWS adapters against a real AWS-API emulator: real requests, real conditional
+//! writes, real topics and queues. Assertions read what the emulator holds afterwards.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use chrono::Utc;
+use order_aws::{DynamoOrderStore, SfnWorkflows, SnsDispatcher, SnsNotifier};
+use order_core::{
+    Dispatch, Inserted, NewOrder, Order, OrderId, OrderStatus, OrderStore, OrderSubmission,
+    Payment, PaymentOutcome, Started, StatusChange, WorkflowStarter, service,
+};
+use orders_emulator::Emulator;
+use serde_json::{Value, json};
+
+const TABLE: &str = "Orders";
+
+async fn create_table(client: &aws_sdk_dynamodb::Client) {
+    client
+        .create_table()
+        .table_name(TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("order_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("order_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("create the table");
+}
+
+/// A topic with a queue subscribed to it, so a test can read what was published.
+async fn topic_with_queue(config: &aws_config::SdkConfig, name: &str) -> (String, Inbox) {
+    let sns = aws_sdk_sns::Client::new(config);
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let topic_arn = sns
+        .create_topic()
+        .name(name)
+        .send()
+        .await
+        .unwrap()
+        .topic_arn
+        .unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(format!("{name}-inbox"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    sns.subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .send()
+        .await
+        .unwrap();
+    (topic_arn, Inbox { sqs, queue_url })
+}
+
+struct Inbox {
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+impl Inbox {
+    /// Every SNS envelope delivered so far.
+    async fn drain(&self) -> Vec<Value> {
+        let mut envelopes = Vec::new();
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return envelopes;
+            }
+            for message in messages {
+                envelopes.push(serde_json::from_str(message.body().unwrap()).unwrap());
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(message.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+fn order_id(raw: &str) -> OrderId {
+    OrderId::parse(raw).unwrap()
+}
+
+fn new_order(quantity: u8) -> NewOrder {
+    NewOrder {
+        user_id: "Burger_20".into(),
+        restaurant_id: "Restaurant 4".into(),
+        quantity,
+        note: Some("no onions".into()),
+    }
+}
+
+fn payment(outcome: PaymentOutcome) -> Option<Payment> {
+    Some(Payment {
+        payment_id: "pay_1".into(),
+        outcome,
+    })
+}
+
+async fn scan(
+    client: &aws_sdk_dynamodb::Client,
+) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+    client
+        .scan()
+        .table_name(TABLE)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn store_keeps_the_first_create_and_guards_every_update() {
+    let emulator = Emulator::start(&orders_emulator::default_binary()).expect("start the emulator");
+    let config = emulator.sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    create_table(&client).await;
+    let store = DynamoOrderStore::new(client.clone(), TABLE);
+    let id = order_id("o-1");
+
+    let first = Order::received(id.clone(), new_order(2), Utc::now());
+    assert_eq!(store.insert(&first).await.unwrap(), Inserted::New);
+    let second = Order::received(id.clone(), new_order(9), Utc::now());
+    match store.insert(&second).await.unwrap() {
+        Inserted::AlreadyExists(stored) => assert_eq!(*stored, first),
+        Inserted::New => panic!("a second create must not overwrite"),
+    }
+    let items = scan(&client).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["quantity"], AttributeValue::N("2".into()));
+    assert_eq!(items[0]["status"], AttributeValue::S("RECEIVED".into()));
+    assert_eq!(items[0]["order_id"], AttributeValue::S("o-1".into()));
+
+    let paid = StatusChange {
+        status: OrderStatus::PaymentOk,
+        at: Utc::now(),
+        payment: payment(PaymentOutcome::Paid),
+        failure: None,
+    };
+    let updated = store
+        .update_status(&id, OrderStatus::Received, &paid)
+        .await
+        .unwrap()
+        .expect("RECEIVED -> PAYMENT_OK applies");
+    assert_eq!(updated.status, OrderStatus::PaymentOk);
+    assert_eq!(updated.payment, paid.payment);
+    assert_eq!(
+        store
+            .update_status(&id, OrderStatus::Received, &paid)
+            .await
+            .unwrap(),
+        None,
+        "the condition on the current status holds"
+    );
+    assert_eq!(
+        store
+            .update_status(&order_id("ghost"), OrderStatus::Received, &paid)
+            .await
+            .unwrap(),
+        None
+    );
+
+    let dispatch = Dispatch {
+        reference: "ref-1".into(),
+        sent_at: Utc::now(),
+    };
+    assert!(store.record_dispatch(&id, &dispatch).await.unwrap());
+    let other = Dispatch {
+        reference: "ref-2".into(),
+        sent_at: Utc::now(),
+    };
+    assert!(!store.record_dispatch(&id, &other).await.unwrap());
+    assert!(
+        store
+            .mark_notified(&id, OrderStatus::SentToRestaurant)
+            .await
+            .unwrap()
+    );
+    assert!(!store.mark_notified(&id, OrderStatus::Failed).await.unwrap());
+    assert!(
+        !store
+            .mark_notified(&order_id("ghost"), OrderStatus::Failed)
+            .await
+            .unwrap()
+    );
+
+    let stored = store.get(&id).await.unwrap().unwrap();
+    assert_eq!(stored.dispatch, Some(dispatch));
+    assert_eq!(stored.notified_status, Some(OrderStatus::SentToRestaurant));
+    assert_eq!(stored.quantity, 2);
+    assert_eq!(stored.note.as_deref(), Some("no onions"));
+    assert_eq!(
+        scan(&client).await.len(),
+        1,
+        "nothing created by a failed condition"
+    );
+    assert_eq!(store.get(&order_id("ghost")).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn final_status_publishes_one_notification_with_filterable_attributes() {
+    let emulator = Emulator::start(&orders_emulator::default_binary()).expect("start the emulator");
+    let config = emulator.sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    create_table(&client).await;
+    let (topic_arn, inbox) = topic_with_queue(&config, "order-notifications").await;
+    let store = DynamoOrderStore::new(client, TABLE);
+    let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&config), topic_arn);
+    let id = order_id("o-2");
+
+    service::create_order(&store, &id, new_order(3), Utc::now())
+        .await
+        .unwrap();
+    let declined = StatusChange {
+        status: OrderStatus::PaymentFailed,
+        at: Utc::now(),
+        payment: payment(PaymentOutcome::Declined),
+        failure: None,
+    };
+    for _ in 0..3 {
+        service::set_status(&store, &notifier, &id, declined.clone())
+            .await
+            .unwrap();
+    }
+
+    let envelopes = inbox.drain().await;
+    assert_eq!(
+        envelopes.len(),
+        1,
+        "one notification for one final status: {envelopes:?}"
+    );
+    let envelope = &envelopes[0];
+    assert_eq!(envelope["Subject"], "[PAYMENT_FAILED] Order o-2");
+    assert!(envelope["Message"].as_str().unwrap().contains("Order o-2"));
+    assert_eq!(
+        envelope["MessageAttributes"]["user_id"]["Value"],
+        "Burger_20"
+    );
+    assert_eq!(
+        envelope["MessageAttributes"]["status"]["Value"],
+        "PAYMENT_FAILED"
+    );
+    let stored = store.get(&id).await.unwrap().unwrap();
+    assert_eq!(stored.notified_status, Some(OrderStatus::PaymentFailed));
+}
+
+#[tokio::test]
+async fn paid_order_is_handed_to_its_restaurant_once() {
+    let emulator = Emulator::start(&orders_emulator::default_binary()).expect("start the emulator");
+    let config = emulator.sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    create_table(&client).await;
+    let (notify_arn, _) = topic_with_queue(&config, "order-notifications").await;
+    let (restaurant_arn, restaurant) = topic_with_queue(&config, "restaurant-orders").await;
+    let store = DynamoOrderStore::new(client, TABLE);
+    let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&config), notify_arn);
+    let dispatcher = SnsDispatcher::new(aws_sdk_sns::Client::new(&config), restaurant_arn);
+    let id = order_id("o-3");
+
+    service::create_order(&store, &id, new_order(5), Utc::now())
+        .await
+        .unwrap();
+    let paid = StatusChange {
+        status: OrderStatus::PaymentOk,
+        at: Utc::now(),
+        payment: payment(PaymentOutcome::Paid),
+        failure: None,
+    };
+    service::set_status(&store, &notifier, &id, paid)
+        .await
+        .unwrap();
+    let first = service::send_to_restaurant(&store, &dispatcher, &id, Utc::now())
+        .await
+        .unwrap();
+    let again = service::send_to_restaurant(&store, &dispatcher, &id, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(first, again);
+
+    let envelopes = restaurant.drain().await;
+    assert_eq!(envelopes.len(), 1);
+    assert_eq!(envelopes[0]["MessageId"], first.reference.as_str());
+    assert_eq!(
+        envelopes[0]["MessageAttributes"]["restaurant_id"]["Value"],
+        "Restaurant 4"
+    );
+    let message: Value = serde_json::from_str(envelopes[0]["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        message,
+        json!({"order_id": "o-3", "restaurant_id": "Restaurant 4", "quantity": 5, "note": "no onions"})
+    );
+    assert_eq!(store.get(&id).await.unwrap().unwrap().dispatch, Some(first));
+}
+
+#[tokio::test]
+async fn workflow_starts_once_per_order() {
+    let emulator = Emulator::start(&orders_emulator::default_binary()).expect("start the emulator");
+    let config = emulator.sdk_config().await;
+    let sfn = aws_sdk_sfn::Client::new(&config);
+    let definition = json!({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}});
+    let arn = sfn
+        .create_state_machine()
+        .name("order")
+        .definition(definition.to_string())
+        .role_arn("arn:aws:iam::123456789012:role/order-workflow")
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn;
+    let workflows = SfnWorkflows::new(sfn.clone(), &arn);
+    let submission = OrderSubmission {
+        order_id: order_id("o-4"),
+        order: new_order(1),
+    };
+
+    assert_eq!(workflows.start(&submission).await.unwrap(), Started::New);
+    // Redelivery of the same message: same name, same input.
+    workflows.start(&submission).await.unwrap();
+    // A different message claiming the same order id.
+    let mut other = submission.clone();
+    other.order.quantity = 7;
+    assert_eq!(
+        workflows.start(&other).await.unwrap(),
+        Started::AlreadyStarted
+    );
+
+    let executions = sfn
+        .list_executions()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .unwrap()
+        .executions;
+    assert_eq!(executions.len(), 1);
+    assert_eq!(executions[0].name, "o-4");
+    let described = sfn
+        .describe_execution()
+        .execution_arn(&executions[0].execution_arn)
+        .send()
+        .await
+        .unwrap();
+    let input: Value = serde_json::from_str(described.input().unwrap()).unwrap();
+    assert_eq!(input, serde_json::to_value(&submission).unwrap());
+}
+
+#[tokio::test]
+async fn unreachable_service_is_a_dependency_error() {
+    let emulator = Emulator::start(&orders_emulator::default_binary()).expect("start the emulator");
+    let config = emulator.sdk_config().await;
+    drop(emulator);
+    let store = DynamoOrderStore::new(aws_sdk_dynamodb::Client::new(&config), TABLE);
+    let err = store.get(&order_id("o-5")).await.unwrap_err();
+    assert_eq!(err.service, "DynamoDB");
+    let err = order_core::OrderError::from(err);
+    assert_eq!(err.name(), "DependencyError");
+    assert!(err.is_transient());
+}
