@@ -1,0 +1,62 @@
+//! The runner's settings, from the environment, read once and checked.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use order_aws::optional_env;
+
+use crate::faults::Faults;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Port of the public API on 127.0.0.1 (`ORDERS_PORT`, default 3000).
+    pub port: u16,
+    /// Seconds of the workflow's wait state (`ORDERS_WAIT_SECONDS`, default 30).
+    pub wait_seconds: u32,
+    /// Chance a simulated payment goes through (`ORDERS_PAYMENT_SUCCESS_PROBABILITY`).
+    pub payment_success: process_payment::SuccessProbability,
+    /// How long a received message stays hidden (`ORDERS_VISIBILITY_TIMEOUT_SECONDS`,
+    /// default the stack's); lower it to watch the redrive to the DLQ quickly.
+    pub visibility_timeout_seconds: u32,
+    /// Queue pollers working side by side (`ORDERS_CONSUMERS`, default 2).
+    pub consumers: usize,
+    /// Faults to inject into the functions (`ORDERS_FAULTS`, off by default).
+    pub faults: Faults,
+    /// The emulator's server program (`MOTO_SERVER`, default `.venv/bin/moto_server`).
+    pub moto_server: PathBuf,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let port = optional_env("ORDERS_PORT", 3000u16)?;
+        let wait_seconds = optional_env("ORDERS_WAIT_SECONDS", order_stack::DEFAULT_WAIT_SECONDS)?;
+        let payment_success = optional_env(
+            "ORDERS_PAYMENT_SUCCESS_PROBABILITY",
+            process_payment::SuccessProbability::DEFAULT,
+        )?;
+        let visibility_timeout_seconds = optional_env(
+            "ORDERS_VISIBILITY_TIMEOUT_SECONDS",
+            order_stack::QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+        )?;
+        let consumers = optional_env("ORDERS_CONSUMERS", 2usize)?;
+        if consumers == 0 {
+            bail!("environment variable ORDERS_CONSUMERS: must be at least 1");
+        }
+        let faults: Faults = std::env::var("ORDERS_FAULTS")
+            .unwrap_or_default()
+            .parse()
+            .context("environment variable ORDERS_FAULTS")?;
+        let moto_server = std::env::var_os("MOTO_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".venv/bin/moto_server"));
+        Ok(Self {
+            port,
+            wait_seconds,
+            payment_success,
+            visibility_timeout_seconds,
+            consumers,
+            faults,
+            moto_server,
+        })
+    }
+}

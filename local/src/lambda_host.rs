@@ -1,0 +1,197 @@
+//! The Lambda host: answers the Lambda Invoke API by running the real handlers in this
+//! process, the way AWS runs the `bootstrap` binaries.
+//!
+//! The emulator's state machine calls `POST /2015-03-31/functions/{name}/invocations` on
+//! this server. A handler error is answered as Lambda answers it, `200` with
+//! `X-Amz-Function-Error: Unhandled` and `{"errorType", "errorMessage"}`, so the
+//! workflow's Retry and Catch match on the same error names as in AWS. Every other
+//! request is passed on to the emulator.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::Utc;
+use order_aws::{DynamoOrderStore, HandlerError, SfnWorkflows, SnsDispatcher, SnsNotifier};
+use order_stack::Names;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::faults::Faults;
+use crate::progress;
+
+/// The adapters every handler needs, built once.
+pub struct Functions {
+    pub names: Names,
+    pub store: DynamoOrderStore,
+    pub notifier: SnsNotifier,
+    pub dispatcher: SnsDispatcher,
+    pub workflows: SfnWorkflows,
+    pub payments: process_payment::SimulatedPayments,
+    pub faults: Faults,
+}
+
+fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T, HandlerError> {
+    serde_json::from_slice(payload).map_err(|e| HandlerError {
+        name: "InvalidInput",
+        message: format!("the payload does not fit the function's input: {e}"),
+    })
+}
+
+fn to_value(output: &impl Serialize) -> Result<Value, HandlerError> {
+    serde_json::to_value(output).map_err(|e| HandlerError {
+        name: "InternalError",
+        message: e.to_string(),
+    })
+}
+
+impl Functions {
+    /// Runs `function` (its stack name or ARN) on a payload.
+    pub async fn invoke(&self, function: &str, payload: &[u8]) -> Result<Value, HandlerError> {
+        let function = self.resolve(function).ok_or_else(|| HandlerError {
+            name: "ResourceNotFoundException",
+            message: format!("no function {function}"),
+        })?;
+        if let Some(fault) = self.faults.take(function) {
+            progress::fault(function, payload, &fault);
+            return Err(fault);
+        }
+        let now = Utc::now();
+        let result = match function {
+            order_stack::MANAGE_ORDER_STATE => {
+                let request: manage_order_state::Request = parse(payload)?;
+                let order =
+                    manage_order_state::handle(&self.store, &self.notifier, request.clone(), now)
+                        .await
+                        .map_err(HandlerError::from);
+                progress::order_state(&request, &order);
+                to_value(&order?)
+            }
+            order_stack::PROCESS_PAYMENT => {
+                let request: process_payment::Request = parse(payload)?;
+                let payment = process_payment::handle(&self.payments, request.clone())
+                    .await
+                    .map_err(HandlerError::from)?;
+                progress::payment(&request.order_id, &payment);
+                to_value(&payment)
+            }
+            order_stack::SEND_ORDER => {
+                let request: send_order::Request = parse(payload)?;
+                let dispatch =
+                    send_order::handle(&self.store, &self.dispatcher, request.clone(), now)
+                        .await
+                        .map_err(HandlerError::from)?;
+                progress::dispatched(&request.order_id, &dispatch);
+                to_value(&dispatch)
+            }
+            order_stack::START_ORDER => {
+                let event = parse(payload)?;
+                to_value(&start_order::handle(&self.workflows, event).await?)
+            }
+            order_stack::GET_ORDER => {
+                let request = parse(payload)?;
+                to_value(&get_order::handle(&self.store, &request).await)
+            }
+            other => unreachable!("resolve() returned unknown function {other}"),
+        };
+        if let Err(err) = &result {
+            progress::failed(function, payload, err);
+        }
+        result
+    }
+
+    /// The function's crate name from a name or ARN this stack gave it.
+    fn resolve(&self, name_or_arn: &str) -> Option<&'static str> {
+        // `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`, or the bare name.
+        let name = match name_or_arn.split_once(":function:") {
+            Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
+            None => name_or_arn,
+        };
+        order_stack::FUNCTIONS
+            .iter()
+            .map(|f| f.name)
+            .find(|f| self.names.function(f) == name)
+    }
+}
+
+#[derive(Clone)]
+struct Host {
+    functions: Arc<Functions>,
+    emulator: String,
+    http: reqwest::Client,
+}
+
+/// The host's routes: Lambda Invoke, and everything else passed to the emulator.
+pub fn router(functions: Arc<Functions>, emulator_endpoint: String) -> Router {
+    let host = Host {
+        functions,
+        emulator: emulator_endpoint,
+        http: reqwest::Client::new(),
+    };
+    Router::new()
+        .route("/2015-03-31/functions/{function}/invocations", post(invoke))
+        .fallback(forward)
+        .with_state(host)
+}
+
+async fn invoke(
+    State(host): State<Host>,
+    Path(function): Path<String>,
+    payload: Bytes,
+) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    headers.insert(
+        "x-amz-executed-version",
+        HeaderValue::from_static("$LATEST"),
+    );
+    let body = match host.functions.invoke(&function, &payload).await {
+        Ok(output) => output,
+        Err(err) => {
+            headers.insert(
+                "x-amz-function-error",
+                HeaderValue::from_static("Unhandled"),
+            );
+            serde_json::json!({"errorType": err.name, "errorMessage": err.message})
+        }
+    };
+    (StatusCode::OK, headers, body.to_string()).into_response()
+}
+
+/// Passes a request the host does not answer itself on to the emulator, unchanged.
+async fn forward(State(host): State<Host>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let body = match axum::body::to_bytes(body, 64 * 1024 * 1024).await {
+        Ok(body) => body,
+        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+    };
+    let mut outgoing = host
+        .http
+        .request(parts.method, format!("{}{path}", host.emulator))
+        .body(body);
+    for (name, value) in parts.headers.iter().filter(|(n, _)| *n != "host") {
+        outgoing = outgoing.header(name, value);
+    }
+    match outgoing.send().await {
+        Ok(answer) => {
+            let status = answer.status();
+            let headers = answer.headers().clone();
+            let body = answer.bytes().await.unwrap_or_default();
+            let mut response = Response::new(Body::from(body));
+            *response.status_mut() = status;
+            *response.headers_mut() = headers;
+            response
+        }
+        Err(_) => StatusCode::BAD_GATEWAY.into_response(),
+    }
+}

@@ -1,0 +1,162 @@
+//! `orders-local`: the whole order pipeline on this machine, no AWS, no Docker.
+//!
+//! It starts the AWS-API emulator (DynamoDB, SQS with the DLQ redrive, SNS, and Step
+//! Functions executing `asl/order.asl.json`), creates the stack's resources from
+//! `order-stack`, and serves what the emulator cannot: the HTTP API, the queue → consumer
+//! event source mapping, and a Lambda host running the real handlers.
+
+mod api;
+mod config;
+mod consumer;
+mod faults;
+mod lambda_host;
+mod progress;
+mod provision;
+
+use std::net::Ipv4Addr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use order_aws::{DynamoOrderStore, SfnWorkflows, SnsDispatcher, SnsNotifier};
+use order_stack::Names;
+use orders_emulator::Emulator;
+
+use crate::config::Config;
+
+/// The prefix of every local resource name.
+const PREFIX: &str = "orders-local";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("orders-local: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let api_listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on 127.0.0.1:{} (set ORDERS_PORT)",
+                config.port
+            )
+        })?;
+    // The emulator must know where the functions live before it starts.
+    let host_listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let host_port = host_listener.local_addr()?.port();
+    let moto_server = config.moto_server.clone();
+    let emulator = tokio::task::spawn_blocking(move || {
+        Emulator::start_with_lambda_port(&moto_server, host_port)
+    })
+    .await??;
+    reqwest::Client::new()
+        .post(format!("{}/moto-api/config", emulator.endpoint()))
+        .body(r#"{"stepfunctions": {"execute_state_machine": true}}"#)
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .context("switch on state machine execution in the emulator")?;
+
+    let sdk = emulator.sdk_config().await;
+    let stack = provision::create(
+        &sdk,
+        Names::new(PREFIX),
+        &provision::Settings {
+            wait_seconds: config.wait_seconds,
+            visibility_timeout_seconds: config.visibility_timeout_seconds,
+        },
+    )
+    .await?;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let store = DynamoOrderStore::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table);
+    let functions = Arc::new(lambda_host::Functions {
+        names: stack.names.clone(),
+        store: store.clone(),
+        notifier: SnsNotifier::new(
+            aws_sdk_sns::Client::new(&sdk),
+            &stack.notification_topic_arn,
+        ),
+        dispatcher: SnsDispatcher::new(aws_sdk_sns::Client::new(&sdk), &stack.restaurant_topic_arn),
+        workflows: SfnWorkflows::new(aws_sdk_sfn::Client::new(&sdk), &stack.state_machine_arn),
+        payments: process_payment::SimulatedPayments {
+            success: config.payment_success,
+        },
+        faults: config.faults.clone(),
+    });
+
+    let host = lambda_host::router(functions.clone(), emulator.endpoint());
+    tokio::spawn(async move { axum::serve(host_listener, host).await });
+    for _ in 0..config.consumers {
+        let consumer = consumer::Consumer {
+            sqs: sqs.clone(),
+            queue_url: stack.queue_url.clone(),
+            functions: functions.clone(),
+        };
+        tokio::spawn(consumer.run());
+    }
+    tokio::spawn(consumer::watch_inbox(
+        sqs.clone(),
+        stack.notification_inbox_url.clone(),
+        false,
+    ));
+    tokio::spawn(consumer::watch_inbox(
+        sqs.clone(),
+        stack.restaurant_inbox_url.clone(),
+        true,
+    ));
+
+    let api = api::router(Arc::new(api::Api {
+        sqs,
+        queue_url: stack.queue_url.clone(),
+        store,
+    }));
+    println!(
+        "Serverless Orders, local mode: wait {}s, payment success {}, emulator {}{}",
+        config.wait_seconds,
+        config.payment_success.value(),
+        emulator.endpoint(),
+        if config.faults.is_empty() {
+            ""
+        } else {
+            ", faults injected"
+        },
+    );
+    println!(
+        "  queue {}  dead letters {}",
+        stack.queue_url, stack.dead_letter_queue_url
+    );
+    println!(
+        "Orders API listening on http://127.0.0.1:{}  (POST /orders, GET /orders/{{id}}; Ctrl-C stops)",
+        config.port
+    );
+    axum::serve(api_listener, api)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    println!("stopping");
+    drop(emulator);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("install the SIGTERM handler");
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate.recv() => {}
+    }
+}

@@ -1,0 +1,85 @@
+//! One line per step of an order on standard output, so a user can follow orders as
+//! they move: `HH:MM:SS.mmm  order ID  what happened`.
+
+use order_aws::HandlerError;
+use order_core::{Dispatch, Order, OrderId, Payment};
+
+fn line(order_id: &str, what: std::fmt::Arguments<'_>) {
+    println!(
+        "{}  order {order_id}  {what}",
+        chrono::Local::now().format("%H:%M:%S%.3f")
+    );
+}
+
+/// The order id a task payload names, if any.
+fn payload_order_id(payload: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(payload)
+        .ok()
+        .and_then(|v| v["order_id"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "-".into())
+}
+
+pub fn accepted(order_id: &str) {
+    line(order_id, format_args!("accepted by the API and queued"));
+}
+
+pub fn order_state(request: &manage_order_state::Request, outcome: &Result<Order, HandlerError>) {
+    let Ok(order) = outcome else { return };
+    match request {
+        manage_order_state::Request::Create { .. } => line(
+            order.order_id.as_str(),
+            format_args!(
+                "saved: {} for restaurant {:?}, status {}",
+                order.quantity, order.restaurant_id, order.status
+            ),
+        ),
+        manage_order_state::Request::SetStatus { .. } => line(
+            order.order_id.as_str(),
+            format_args!("status {}", order.status),
+        ),
+    }
+}
+
+pub fn payment(order_id: &OrderId, payment: &Payment) {
+    let outcome = if payment.is_paid() {
+        "paid"
+    } else {
+        "not paid (declined)"
+    };
+    line(
+        order_id.as_str(),
+        format_args!("payment {outcome}, {}", payment.payment_id),
+    );
+}
+
+pub fn dispatched(order_id: &OrderId, dispatch: &Dispatch) {
+    line(
+        order_id.as_str(),
+        format_args!("handed to the restaurant, reference {}", dispatch.reference),
+    );
+}
+
+pub fn fault(function: &str, payload: &[u8], err: &HandlerError) {
+    line(
+        &payload_order_id(payload),
+        format_args!("{function}: injected fault {}", err.name),
+    );
+}
+
+pub fn failed(function: &str, payload: &[u8], err: &HandlerError) {
+    line(
+        &payload_order_id(payload),
+        format_args!("{function} failed: {}: {}", err.name, err.message),
+    );
+}
+
+pub fn notified(order_id: &str, subject: &str) {
+    line(order_id, format_args!("customer email: {subject}"));
+}
+
+pub fn restaurant_received(order_id: &str, restaurant_id: &str) {
+    line(
+        order_id,
+        format_args!("restaurant {restaurant_id:?} received the order"),
+    );
+}

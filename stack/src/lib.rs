@@ -1,0 +1,145 @@
+//! The one definition of the stack: every resource's name and settings, and the state
+//! machine with its placeholders. The Pulumi program and the local runner both build
+//! from here, so the cloud and the local pipeline cannot drift apart.
+
+pub mod workflow;
+
+/// The five functions, by the name of their crate (and of their zip).
+pub const START_ORDER: &str = "start-order";
+pub const MANAGE_ORDER_STATE: &str = "manage-order-state";
+pub const PROCESS_PAYMENT: &str = "process-payment";
+pub const SEND_ORDER: &str = "send-order";
+pub const GET_ORDER: &str = "get-order";
+
+/// A Lambda function's deployment settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FunctionSpec {
+    pub name: &'static str,
+    pub memory_mb: u32,
+    pub timeout_seconds: u32,
+}
+
+/// Rust functions start in milliseconds and run in a few MB: 128 MB suffices.
+pub const FUNCTIONS: [FunctionSpec; 5] = [
+    FunctionSpec {
+        name: START_ORDER,
+        memory_mb: 128,
+        timeout_seconds: 10,
+    },
+    FunctionSpec {
+        name: MANAGE_ORDER_STATE,
+        memory_mb: 128,
+        timeout_seconds: 10,
+    },
+    FunctionSpec {
+        name: PROCESS_PAYMENT,
+        memory_mb: 128,
+        timeout_seconds: 10,
+    },
+    FunctionSpec {
+        name: SEND_ORDER,
+        memory_mb: 128,
+        timeout_seconds: 10,
+    },
+    FunctionSpec {
+        name: GET_ORDER,
+        memory_mb: 128,
+        timeout_seconds: 10,
+    },
+];
+
+pub fn function(name: &str) -> Option<&'static FunctionSpec> {
+    FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+/// Receives before SQS moves a message to the dead-letter queue.
+pub const MAX_RECEIVE_COUNT: u32 = 3;
+/// Records per consumer invocation.
+pub const BATCH_SIZE: u32 = 10;
+/// How long a received message stays hidden: AWS advises six times the consumer's timeout,
+/// so a batch being retried inside the consumer is not received twice.
+pub const QUEUE_VISIBILITY_TIMEOUT_SECONDS: u32 = 6 * 10;
+/// Four days: time to notice and drain a backlog.
+pub const QUEUE_RETENTION_SECONDS: u32 = 4 * 24 * 3600;
+/// Fourteen days, the most SQS allows: time for a person to look at a poisoned order.
+pub const DLQ_RETENTION_SECONDS: u32 = 14 * 24 * 3600;
+/// Default seconds of the state machine's `WaitForPayment`.
+pub const DEFAULT_WAIT_SECONDS: u32 = 30;
+/// Default probability that a simulated payment goes through.
+pub const DEFAULT_PAYMENT_SUCCESS_PROBABILITY: f64 = 0.8;
+/// The table's partition key.
+pub const TABLE_KEY: &str = "order_id";
+
+/// The names of a stack's resources, all derived from one prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    pub prefix: String,
+}
+
+impl Names {
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+        }
+    }
+
+    pub fn queue(&self) -> String {
+        format!("{}-queue", self.prefix)
+    }
+
+    pub fn dead_letter_queue(&self) -> String {
+        format!("{}-dlq", self.prefix)
+    }
+
+    pub fn table(&self) -> String {
+        format!("{}-orders", self.prefix)
+    }
+
+    pub fn notification_topic(&self) -> String {
+        format!("{}-notifications", self.prefix)
+    }
+
+    pub fn restaurant_topic(&self) -> String {
+        format!("{}-restaurant-orders", self.prefix)
+    }
+
+    pub fn state_machine(&self) -> String {
+        format!("{}-workflow", self.prefix)
+    }
+
+    pub fn function(&self, function: &str) -> String {
+        format!("{}-{function}", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_share_the_prefix_and_are_distinct() {
+        let names = Names::new("orders-dev");
+        let mut all = vec![
+            names.queue(),
+            names.dead_letter_queue(),
+            names.table(),
+            names.notification_topic(),
+            names.restaurant_topic(),
+            names.state_machine(),
+        ];
+        all.extend(FUNCTIONS.iter().map(|f| names.function(f.name)));
+        assert!(all.iter().all(|n| n.starts_with("orders-dev-")));
+        let count = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), count);
+        // Lambda function names: at most 64 characters.
+        assert!(all.iter().all(|n| n.len() <= 64));
+    }
+
+    #[test]
+    fn visibility_timeout_covers_six_consumer_timeouts() {
+        let consumer = function(START_ORDER).unwrap();
+        assert!(QUEUE_VISIBILITY_TIMEOUT_SECONDS >= 6 * consumer.timeout_seconds);
+    }
+}

@@ -1,0 +1,356 @@
+//! The order state machine, `asl/order.asl.json`, and its placeholders.
+//!
+//! The file is valid JSON as it stands: a placeholder is a whole string value
+//! `"${Name}"`. Substitution replaces it with a typed JSON value (a string for an ARN, a
+//! number for the wait), so `"Seconds": "${WaitSeconds}"` becomes `"Seconds": 30`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+/// The definition as checked in.
+pub const DEFINITION: &str = include_str!("../../asl/order.asl.json");
+
+pub const MANAGE_ORDER_STATE_ARN: &str = "ManageOrderStateArn";
+pub const PROCESS_PAYMENT_ARN: &str = "ProcessPaymentArn";
+pub const SEND_ORDER_ARN: &str = "SendOrderArn";
+pub const WAIT_SECONDS: &str = "WaitSeconds";
+
+/// Every placeholder the definition uses.
+pub const PLACEHOLDERS: [&str; 4] = [
+    MANAGE_ORDER_STATE_ARN,
+    PROCESS_PAYMENT_ARN,
+    SEND_ORDER_ARN,
+    WAIT_SECONDS,
+];
+
+/// The values that fill the placeholders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Substitutions {
+    pub manage_order_state_arn: String,
+    pub process_payment_arn: String,
+    pub send_order_arn: String,
+    pub wait_seconds: u32,
+}
+
+impl Substitutions {
+    fn values(&self) -> BTreeMap<&'static str, Value> {
+        BTreeMap::from([
+            (
+                MANAGE_ORDER_STATE_ARN,
+                Value::from(self.manage_order_state_arn.as_str()),
+            ),
+            (
+                PROCESS_PAYMENT_ARN,
+                Value::from(self.process_payment_arn.as_str()),
+            ),
+            (SEND_ORDER_ARN, Value::from(self.send_order_arn.as_str())),
+            (WAIT_SECONDS, Value::from(self.wait_seconds)),
+        ])
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkflowError {
+    #[error("the state machine definition is not JSON: {0}")]
+    NotJson(String),
+    #[error("the state machine definition uses unknown placeholders: {0:?}")]
+    UnknownPlaceholders(Vec<String>),
+    #[error("placeholder text is left in the definition at {0:?}")]
+    Leftover(Vec<String>),
+    #[error("the state machine definition is not sound: {0:?}")]
+    Unsound(Vec<String>),
+}
+
+/// The definition as a JSON value.
+pub fn definition() -> Result<Value, WorkflowError> {
+    serde_json::from_str(DEFINITION).map_err(|e| WorkflowError::NotJson(e.to_string()))
+}
+
+/// The definition with every placeholder filled, checked, as the JSON text to deploy.
+pub fn render(substitutions: &Substitutions) -> Result<String, WorkflowError> {
+    let mut document = definition()?;
+    let values = substitutions.values();
+    let mut unknown = BTreeSet::new();
+    substitute(&mut document, &values, &mut unknown);
+    if !unknown.is_empty() {
+        return Err(WorkflowError::UnknownPlaceholders(
+            unknown.into_iter().collect(),
+        ));
+    }
+    let mut leftovers = Vec::new();
+    find_placeholder_text(&document, "$", &mut leftovers);
+    if !leftovers.is_empty() {
+        return Err(WorkflowError::Leftover(leftovers));
+    }
+    check(&document).map_err(WorkflowError::Unsound)?;
+    Ok(document.to_string())
+}
+
+fn placeholder_name(text: &str) -> Option<&str> {
+    text.strip_prefix("${")?.strip_suffix('}')
+}
+
+fn substitute(value: &mut Value, values: &BTreeMap<&str, Value>, unknown: &mut BTreeSet<String>) {
+    match value {
+        Value::String(text) => {
+            if let Some(name) = placeholder_name(text) {
+                match values.get(name) {
+                    Some(filled) => *value = filled.clone(),
+                    None => {
+                        unknown.insert(name.to_owned());
+                    }
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| substitute(v, values, unknown)),
+        Value::Object(fields) => fields
+            .values_mut()
+            .for_each(|v| substitute(v, values, unknown)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+fn find_placeholder_text(value: &Value, path: &str, found: &mut Vec<String>) {
+    match value {
+        Value::String(text) if text.contains("${") => found.push(path.to_owned()),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_placeholder_text(item, &format!("{path}[{i}]"), found);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                if key.contains("${") {
+                    found.push(format!("{path}.{key} (key)"));
+                }
+                find_placeholder_text(item, &format!("{path}.{key}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Structural checks a deploy would otherwise find late: the start state exists, every
+/// transition names a state, every state is reachable, a state either ends or goes on,
+/// and every Task has a Retry and a Catch.
+pub fn check(document: &Value) -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    let Some(states) = document["States"].as_object() else {
+        return Err(vec!["no States object".into()]);
+    };
+    let exists = |name: &str| states.contains_key(name);
+    let start = document["StartAt"].as_str().unwrap_or_default();
+    if !exists(start) {
+        problems.push(format!("StartAt names no state: {start:?}"));
+    }
+    let mut reachable = BTreeSet::new();
+    let mut to_visit = vec![start.to_owned()];
+    while let Some(name) = to_visit.pop() {
+        if !reachable.insert(name.clone()) {
+            continue;
+        }
+        if let Some(state) = states.get(&name) {
+            to_visit.extend(transitions(state));
+        }
+    }
+    for (name, state) in states {
+        let kind = state["Type"].as_str().unwrap_or_default();
+        for target in transitions(state) {
+            if !exists(&target) {
+                problems.push(format!("{name}: transition to missing state {target:?}"));
+            }
+        }
+        if !reachable.contains(name) {
+            problems.push(format!("{name}: unreachable"));
+        }
+        let terminal = matches!(kind, "Succeed" | "Fail") || state["End"] == Value::Bool(true);
+        let goes_on = state.get("Next").is_some() || kind == "Choice";
+        if terminal == goes_on {
+            problems.push(format!("{name}: must either end or name its Next state"));
+        }
+        if kind == "Task" {
+            for field in ["Retry", "Catch"] {
+                if state[field].as_array().is_none_or(|rules| rules.is_empty()) {
+                    problems.push(format!("{name}: a Task needs a {field}"));
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// The states a state can go to next: `Next`, `Default`, each Choice rule, each Catch.
+fn transitions(state: &Value) -> Vec<String> {
+    let mut targets: Vec<String> = ["Next", "Default"]
+        .iter()
+        .filter_map(|field| state[field].as_str().map(str::to_owned))
+        .collect();
+    for list in ["Choices", "Catch"] {
+        if let Some(rules) = state[list].as_array() {
+            targets.extend(
+                rules
+                    .iter()
+                    .filter_map(|r| r["Next"].as_str().map(str::to_owned)),
+            );
+        }
+    }
+    targets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn substitutions() -> Substitutions {
+        Substitutions {
+            manage_order_state_arn: "arn:aws:lambda:eu-west-1:123456789012:function:manage".into(),
+            process_payment_arn: "arn:aws:lambda:eu-west-1:123456789012:function:pay".into(),
+            send_order_arn: "arn:aws:lambda:eu-west-1:123456789012:function:send".into(),
+            wait_seconds: 30,
+        }
+    }
+
+    fn rendered() -> Value {
+        serde_json::from_str(&render(&substitutions()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn checked_in_definition_is_sound() {
+        assert_eq!(check(&definition().unwrap()), Ok(()));
+    }
+
+    #[test]
+    fn definition_uses_exactly_the_known_placeholders() {
+        let mut used = BTreeSet::new();
+        fn collect(value: &Value, used: &mut BTreeSet<String>) {
+            match value {
+                Value::String(t) => {
+                    if let Some(name) = placeholder_name(t) {
+                        used.insert(name.to_owned());
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|v| collect(v, used)),
+                Value::Object(fields) => fields.values().for_each(|v| collect(v, used)),
+                _ => {}
+            }
+        }
+        collect(&definition().unwrap(), &mut used);
+        let known: BTreeSet<String> = PLACEHOLDERS.iter().map(|p| p.to_string()).collect();
+        assert_eq!(used, known);
+    }
+
+    #[test]
+    fn no_placeholder_survives_substitution_and_types_are_kept() {
+        let text = render(&substitutions()).unwrap();
+        assert!(!text.contains("${"));
+        let document = rendered();
+        assert_eq!(document["States"]["WaitForPayment"]["Seconds"], 30);
+        assert_eq!(
+            document["States"]["ProcessPayment"]["Parameters"]["FunctionName"],
+            "arn:aws:lambda:eu-west-1:123456789012:function:pay"
+        );
+    }
+
+    #[test]
+    fn every_task_retries_transient_errors_and_catches_everything_into_mark_failed() {
+        let document = rendered();
+        for (name, state) in document["States"].as_object().unwrap() {
+            if state["Type"] != "Task" {
+                continue;
+            }
+            let retried: Vec<&str> = state["Retry"][0]["ErrorEquals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_str().unwrap())
+                .collect();
+            for transient in [
+                "DependencyError",
+                "Lambda.ServiceException",
+                "Lambda.TooManyRequestsException",
+            ] {
+                assert!(
+                    retried.contains(&transient),
+                    "{name} must retry {transient}"
+                );
+            }
+            assert!(
+                !retried.contains(&"IllegalTransition"),
+                "{name}: permanent errors are not retried"
+            );
+            let catch = &state["Catch"][0];
+            assert_eq!(catch["ErrorEquals"][0], "States.ALL", "{name}");
+            let expected = if name == "MarkFailed" {
+                "OrderFailed"
+            } else {
+                "MarkFailed"
+            };
+            assert_eq!(catch["Next"], expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn every_path_ends_in_a_final_status_task_or_the_fail_state() {
+        let document = rendered();
+        let states = document["States"].as_object().unwrap();
+        let ends: BTreeSet<&str> = states
+            .iter()
+            .filter(|(_, s)| s["End"] == true || s["Type"] == "Fail")
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(
+            ends,
+            BTreeSet::from(["MarkPaymentFailed", "MarkSent", "OrderFailed"])
+        );
+        for (name, status) in [
+            ("MarkSent", "SENT_TO_RESTAURANT"),
+            ("MarkPaymentFailed", "PAYMENT_FAILED"),
+            ("MarkFailed", "FAILED"),
+        ] {
+            assert_eq!(states[name]["Parameters"]["Payload"]["status"], status);
+        }
+    }
+
+    #[test]
+    fn unsound_definitions_are_caught() {
+        let mut document = rendered();
+        document["States"]["SendOrder"]["Next"] = "Nowhere".into();
+        document["States"]["MarkPaid"]
+            .as_object_mut()
+            .unwrap()
+            .remove("Retry");
+        let problems = check(&document).unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("missing state \"Nowhere\"")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("MarkPaid: a Task needs a Retry")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("MarkSent: unreachable")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_placeholder_is_an_error() {
+        let mut document = definition().unwrap();
+        document["Comment"] = "${Surprise}".into();
+        let mut unknown = BTreeSet::new();
+        substitute(&mut document, &substitutions().values(), &mut unknown);
+        assert_eq!(unknown, BTreeSet::from(["Surprise".to_owned()]));
+    }
+}
