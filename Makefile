@@ -1,4 +1,5 @@
 # Serverless Orders — the commands a user learns once.
+#   make local    the whole pipeline on this machine (ORDERS_PORT, ORDERS_WAIT_SECONDS, ...)
 #   make test     everything CI runs (lint, unit, emulator and end-to-end tests, zips)
 #   make zips     the Lambda zip archives, one per function (ARCH=x86_64|arm64)
 
@@ -15,9 +16,10 @@ export MOTO_SERVER ?= $(VENV)/bin/moto_server
 ARCH ?= x86_64
 FUNCTIONS := start-order manage-order-state process-payment send-order get-order
 
-.PHONY: help venv lint unit test zips check-zips clean
+.PHONY: help local venv lint unit test zips check-zips clean
 
 help:
+	@echo "make local       run the whole pipeline here (API on 127.0.0.1:$${ORDERS_PORT:-3000})"
 	@echo "make test        run everything CI runs"
 	@echo "make zips        build the Lambda zips (ARCH=$(ARCH))"
 	@echo "make venv        install the pinned emulator and cargo-lambda into .venv"
@@ -28,6 +30,10 @@ $(VENV)/.installed: tools/requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed
+
+# Runs in the foreground; Ctrl-C stops the runner and its emulator.
+local: venv
+	cargo run --locked --quiet --package orders-local
 
 lint:
 	cargo fmt --all -- --check

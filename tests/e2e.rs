@@ -1,1 +1,496 @@
-//! End-to-end tests of local mode.
+//! End-to-end tests of local mode: the `orders-local` binary with its emulator, driven
+//! over HTTP like a client, one runner per test. Each branch of the workflow is executed
+//! for real (paid, declined, a task that fails, a task that fails and is retried), as
+//! is `tests/smoke.sh`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// A running `orders-local`, stopped with SIGTERM when dropped.
+struct Runner {
+    child: Child,
+    port: u16,
+    emulator: String,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Runner {
+    fn start(env: &[(&str, &str)]) -> Self {
+        let port = orders_emulator::free_port().unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_orders-local"));
+        command
+            .env("ORDERS_PORT", port.to_string())
+            .env("ORDERS_WAIT_SECONDS", "0")
+            .env("MOTO_SERVER", orders_emulator::default_binary())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start orders-local");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().unwrap();
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let mut runner = Self {
+            child,
+            port,
+            emulator: String::new(),
+            lines,
+        };
+        let banner = runner.wait_for_line("listening on", Duration::from_secs(60));
+        assert!(
+            banner.contains(&format!("http://127.0.0.1:{port}")),
+            "{banner}"
+        );
+        let first = runner.output().join("\n");
+        runner.emulator = first
+            .split_whitespace()
+            .skip_while(|w| *w != "emulator")
+            .nth(1)
+            .expect("the banner names the emulator")
+            .trim_end_matches(',')
+            .to_owned();
+        runner
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn output(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Output lines about one order that contain `text`.
+    fn lines_about(&self, order_id: &str, text: &str) -> Vec<String> {
+        self.output()
+            .into_iter()
+            .filter(|l| l.contains(order_id) && l.contains(text))
+            .collect()
+    }
+
+    fn wait_for_line(&mut self, text: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(line) = self.output().into_iter().find(|l| l.contains(text)) {
+                return line;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("orders-local exited ({status}) before printing {text:?}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {text:?} within {limit:?}: {:?}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn terminate(&mut self, signal: &str) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("orders-local did not stop within 15 s of {signal}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.terminate("-TERM");
+        }
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Posts an order and returns its id.
+async fn post_order(runner: &Runner, body: Value) -> String {
+    let response = client()
+        .post(runner.url("/orders"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204, "{:?}", response.text().await);
+    response.headers()["x-order-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn good_order() -> Value {
+    json!({"user_id": "Burger_20", "restaurant_id": "Restaurant 4", "quantity": "3"})
+}
+
+/// Polls `GET /orders/{id}` until the order is final.
+async fn final_order(runner: &Runner, order_id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut last = Value::Null;
+    while Instant::now() < deadline {
+        let response = client()
+            .get(runner.url(&format!("/orders/{order_id}")))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 200 {
+            last = response.json().await.unwrap();
+            if last["final"] == true {
+                return last;
+            }
+        } else {
+            assert_eq!(response.status(), 404);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("order {order_id} did not end in time; last seen {last}");
+}
+
+/// Waits until the runner has shown `count` lines about the order containing `text`.
+async fn wait_lines(runner: &Runner, order_id: &str, text: &str, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let lines = runner.lines_about(order_id, text);
+        if lines.len() >= count || Instant::now() > deadline {
+            return lines;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn paid_order_waits_then_reaches_the_restaurant_and_one_email() {
+    let runner = Runner::start(&[
+        ("ORDERS_PAYMENT_SUCCESS_PROBABILITY", "1"),
+        ("ORDERS_WAIT_SECONDS", "2"),
+    ]);
+    let posted = Instant::now();
+    let order_id = post_order(&runner, good_order()).await;
+    let order = final_order(&runner, &order_id).await;
+    assert!(
+        posted.elapsed() >= Duration::from_secs(2),
+        "the wait state was skipped"
+    );
+    assert_eq!(order["status"], "SENT_TO_RESTAURANT");
+    assert_eq!(order["quantity"], 3);
+    assert_eq!(order["payment"]["outcome"], "PAID");
+    assert!(order["dispatch"]["reference"].is_string());
+    assert_eq!(
+        wait_lines(
+            &runner,
+            &order_id,
+            "restaurant \"Restaurant 4\" received",
+            1
+        )
+        .await
+        .len(),
+        1
+    );
+    let emails = wait_lines(&runner, &order_id, "customer email", 1).await;
+    assert_eq!(emails.len(), 1, "{emails:?}");
+    assert!(emails[0].contains("[SENT_TO_RESTAURANT]"));
+    // Nothing more arrives later.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(runner.lines_about(&order_id, "customer email").len(), 1);
+}
+
+#[tokio::test]
+async fn declined_payment_ends_payment_failed_and_never_reaches_the_restaurant() {
+    let runner = Runner::start(&[("ORDERS_PAYMENT_SUCCESS_PROBABILITY", "0")]);
+    let order_id = post_order(&runner, good_order()).await;
+    let order = final_order(&runner, &order_id).await;
+    assert_eq!(order["status"], "PAYMENT_FAILED");
+    assert_eq!(order["payment"]["outcome"], "DECLINED");
+    assert!(order.get("dispatch").is_none());
+    let emails = wait_lines(&runner, &order_id, "customer email", 1).await;
+    assert_eq!(emails.len(), 1);
+    assert!(emails[0].contains("[PAYMENT_FAILED]"));
+    assert!(
+        runner
+            .lines_about(&order_id, "received the order")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn task_that_fails_for_good_ends_the_order_failed_with_its_reason() {
+    let runner = Runner::start(&[
+        ("ORDERS_PAYMENT_SUCCESS_PROBABILITY", "1"),
+        ("ORDERS_FAULTS", "send-order:fail"),
+    ]);
+    let order_id = post_order(&runner, good_order()).await;
+    let order = final_order(&runner, &order_id).await;
+    assert_eq!(order["status"], "FAILED");
+    assert_eq!(order["failure"], "InjectedFault");
+    // A permanent error is not retried: one attempt only.
+    assert_eq!(runner.lines_about(&order_id, "injected fault").len(), 1);
+    let emails = wait_lines(&runner, &order_id, "customer email", 1).await;
+    assert_eq!(emails.len(), 1);
+    assert!(emails[0].contains("[FAILED]"));
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_and_the_order_completes() {
+    let runner = Runner::start(&[
+        ("ORDERS_PAYMENT_SUCCESS_PROBABILITY", "1"),
+        ("ORDERS_FAULTS", "process-payment:transient:2"),
+    ]);
+    let order_id = post_order(&runner, good_order()).await;
+    let order = final_order(&runner, &order_id).await;
+    assert_eq!(order["status"], "SENT_TO_RESTAURANT");
+    let faults = runner.lines_about(&order_id, "process-payment: injected fault DependencyError");
+    assert_eq!(faults.len(), 2, "{:?}", runner.output());
+    assert_eq!(runner.lines_about(&order_id, "payment paid").len(), 1);
+}
+
+#[tokio::test]
+async fn api_answers_like_api_gateway_and_queues_nothing_it_refuses() {
+    let runner = Runner::start(&[]);
+    let http = client();
+    let post = |body: &'static str, content_type: &'static str| {
+        http.post(runner.url("/orders"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let cases = [
+        ("not json", "application/json", 400, "not valid JSON"),
+        (
+            r#"{"user_id":"u","restaurant_id":"r","quantity":101}"#,
+            "application/json",
+            400,
+            "`quantity` must be",
+        ),
+        (
+            r#"{"user_id":"u","quantity":1}"#,
+            "application/json",
+            400,
+            "missing required field `restaurant_id`",
+        ),
+        (
+            r#"{"user_id":"u","restaurant_id":"r","quantity":1,"x":1}"#,
+            "application/json",
+            400,
+            "unknown field `x`",
+        ),
+        (
+            r#"{"user_id":"u","restaurant_id":"r","quantity":1}"#,
+            "text/plain",
+            415,
+            "application/json",
+        ),
+    ];
+    for (body, content_type, status, message) in cases {
+        let response = post(body, content_type).await.unwrap();
+        assert_eq!(response.status(), status, "{body}");
+        let answer: Value = response.json().await.unwrap();
+        assert!(
+            answer["message"].as_str().unwrap().contains(message),
+            "{body}: {answer}"
+        );
+    }
+    let huge = format!(
+        r#"{{"user_id":"{}","restaurant_id":"r","quantity":1}}"#,
+        "u".repeat(20_000)
+    );
+    let response = http
+        .post(runner.url("/orders"))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+
+    for (path, status) in [
+        ("/orders/no-such-order", 404),
+        ("/orders/bad%20id", 400),
+        ("/admin", 404),
+    ] {
+        let response = http.get(runner.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), status, "{path}");
+        let answer: Value = response.json().await.unwrap();
+        assert!(answer["message"].is_string(), "{path}: {answer}");
+    }
+    let response = http.delete(runner.url("/orders")).send().await.unwrap();
+    assert_eq!(response.status(), 405);
+
+    // Nothing refused reached the queue.
+    let sqs = aws_sdk_sqs::Client::new(&orders_emulator::sdk_config_for(&runner.emulator).await);
+    let url = sqs
+        .get_queue_url()
+        .queue_name("orders-local-queue")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap();
+    for name in [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+    ] {
+        let key = aws_sdk_sqs::types::QueueAttributeName::from(name);
+        assert_eq!(attributes[&key], "0", "{name}");
+    }
+    assert!(
+        runner
+            .output()
+            .iter()
+            .all(|l| !l.contains("accepted by the API"))
+    );
+}
+
+#[tokio::test]
+async fn smoke_script_passes_against_local_mode() {
+    let runner = Runner::start(&[]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/smoke.sh");
+    let output = tokio::process::Command::new("bash")
+        .arg(script)
+        .arg(runner.url(""))
+        .env("SMOKE_TIMEOUT_SECONDS", "60")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "smoke.sh failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("smoke: PASS"), "{stdout}");
+    assert!(stdout.contains("bad body refused with 400"), "{stdout}");
+}
+
+#[tokio::test]
+async fn smoke_script_fails_when_nothing_answers() {
+    let port = orders_emulator::free_port().unwrap();
+    let output = tokio::process::Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/smoke.sh"))
+        .arg(format!("http://127.0.0.1:{port}"))
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("smoke: FAIL: cannot reach"));
+}
+
+#[test]
+fn interrupt_stops_the_runner_and_its_emulator() {
+    let mut runner = Runner::start(&[]);
+    let emulator_port: u16 = runner.emulator.rsplit(':').next().unwrap().parse().unwrap();
+    let status = runner.terminate("-INT");
+    assert!(status.success(), "{status}");
+    assert!(runner.output().iter().any(|l| l == "stopping"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::net::TcpStream::connect(("127.0.0.1", emulator_port)).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the emulator outlived the runner"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(std::net::TcpStream::connect(("127.0.0.1", runner.port)).is_err());
+}
+
+#[tokio::test]
+async fn poison_message_reaches_the_dlq_after_three_receives_without_delaying_others() {
+    let runner = Runner::start(&[
+        ("ORDERS_PAYMENT_SUCCESS_PROBABILITY", "1"),
+        ("ORDERS_VISIBILITY_TIMEOUT_SECONDS", "1"),
+    ]);
+    let sqs = aws_sdk_sqs::Client::new(&orders_emulator::sdk_config_for(&runner.emulator).await);
+    let queue_url = |name: &'static str| {
+        let sqs = sqs.clone();
+        async move {
+            sqs.get_queue_url()
+                .queue_name(name)
+                .send()
+                .await
+                .unwrap()
+                .queue_url
+                .unwrap()
+        }
+    };
+    let (queue, dlq) = (
+        queue_url("orders-local-queue").await,
+        queue_url("orders-local-dlq").await,
+    );
+    for poison in [
+        "not json",
+        r#"{"order_id": "p-1", "order": {"quantity": 0}}"#,
+    ] {
+        sqs.send_message()
+            .queue_url(&queue)
+            .message_body(poison)
+            .send()
+            .await
+            .unwrap();
+    }
+    let order_id = post_order(&runner, good_order()).await;
+    let order = final_order(&runner, &order_id).await;
+    assert_eq!(order["status"], "SENT_TO_RESTAURANT");
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut dead = Vec::new();
+    while dead.len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "poison messages did not reach the DLQ: {dead:?}"
+        );
+        let received = sqs
+            .receive_message()
+            .queue_url(&dlq)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        dead.extend(
+            received
+                .messages
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|m| m.body),
+        );
+    }
+    dead.sort();
+    let expected = [
+        "not json",
+        r#"{"order_id": "p-1", "order": {"quantity": 0}}"#,
+    ];
+    assert_eq!(dead, expected);
+}

@@ -79,9 +79,17 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// The SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`).
+/// The SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`),
+/// with an HTTPS client on rustls and ring.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http_client)
+        .load()
+        .await
 }
 
 #[cfg(test)]

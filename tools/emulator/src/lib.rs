@@ -125,7 +125,13 @@ impl Emulator {
 
 /// An SDK configuration aimed at `endpoint`, with the emulator's region and dummy keys.
 pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    // The SDK crates are built without a default client (see the workspace manifest).
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
         .endpoint_url(endpoint)
         .region(Region::new(REGION))
         .credentials_provider(Credentials::new(
