@@ -16,11 +16,12 @@ export MOTO_SERVER ?= $(VENV)/bin/moto_server
 ARCH ?= x86_64
 FUNCTIONS := start-order manage-order-state process-payment send-order get-order
 
-.PHONY: help local venv lint unit test zips check-zips clean
+.PHONY: help local venv lint tests test reliability zips check-zips clean
 
 help:
 	@echo "make local       run the whole pipeline here (API on 127.0.0.1:$${ORDERS_PORT:-3000})"
 	@echo "make test        run everything CI runs"
+	@echo "make reliability run the load, fault and bad-input tests with their figures"
 	@echo "make zips        build the Lambda zips (ARCH=$(ARCH))"
 	@echo "make venv        install the pinned emulator and cargo-lambda into .venv"
 
@@ -39,10 +40,17 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-unit:
+tests:
 	cargo test --workspace --locked
+	@echo "Reliability figures of this run:"
+	@cat target/tmp/reliability-*.json
 
-test: venv lint unit zips check-zips
+test: venv lint tests zips check-zips
+
+# The reliability tests alone, with their figures; ORDERS_LOAD_ORDERS, ORDERS_LOAD_CONCURRENCY
+# and ORDERS_FUZZ_CASES size them.
+reliability: venv
+	cargo test --locked --package orders-local --test reliability -- --nocapture
 
 # cargo-lambda names the flag after the architecture: --x86-64 or --arm64.
 zips: venv

@@ -18,6 +18,8 @@ use crate::progress;
 
 /// The largest body accepted. A valid order is well under 1 KiB.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// How much of a refused body is read before answering: SQS's message size limit.
+const DRAIN_LIMIT_BYTES: usize = 1024 * 1024;
 
 pub struct Api {
     pub sqs: aws_sdk_sqs::Client,
@@ -48,6 +50,21 @@ fn message(status: StatusCode, text: &str) -> Response {
         .into_response()
 }
 
+fn too_large(unread_rest: bool) -> Response {
+    let mut response = message(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "the body is larger than 16 KiB",
+    );
+    if unread_rest {
+        // The rest of the body is not read, so this connection cannot carry another
+        // request; saying so keeps clients from reusing it.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -63,11 +80,12 @@ async fn create_order(State(api): State<Arc<Api>>, headers: HeaderMap, body: Bod
             "Content-Type must be application/json",
         );
     }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return message(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "the body is larger than 16 KiB",
-        );
+    // Bodies past the limit are still read up to SQS's own message limit before the 413,
+    // so the client gets its answer instead of a connection reset mid-upload.
+    let bytes = match axum::body::to_bytes(body, DRAIN_LIMIT_BYTES).await {
+        Ok(bytes) if bytes.len() <= MAX_BODY_BYTES => bytes,
+        Ok(_) => return too_large(false),
+        Err(_) => return too_large(true),
     };
     let Ok(order) = serde_json::from_slice::<Value>(&bytes) else {
         return message(StatusCode::BAD_REQUEST, "the body is not valid JSON");

@@ -1,7 +1,5 @@
 //! The runner's settings, from the environment, read once and checked.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, bail};
 use order_aws::optional_env;
 
@@ -22,8 +20,8 @@ pub struct Config {
     pub consumers: usize,
     /// Faults to inject into the functions (`ORDERS_FAULTS`, off by default).
     pub faults: Faults,
-    /// The emulator's server program (`MOTO_SERVER`, default `.venv/bin/moto_server`).
-    pub moto_server: PathBuf,
+    /// How to run the emulator (`MOTO_SERVER`, default the project's launcher).
+    pub emulator: orders_emulator::EmulatorCommand,
 }
 
 impl Config {
@@ -46,9 +44,6 @@ impl Config {
             .unwrap_or_default()
             .parse()
             .context("environment variable ORDERS_FAULTS")?;
-        let moto_server = std::env::var_os("MOTO_SERVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(".venv/bin/moto_server"));
         Ok(Self {
             port,
             wait_seconds,
@@ -56,7 +51,7 @@ impl Config {
             visibility_timeout_seconds,
             consumers,
             faults,
-            moto_server,
+            emulator: orders_emulator::EmulatorCommand::from_env(),
         })
     }
 }

@@ -1,35 +1,67 @@
 //! Fault injection, off unless `ORDERS_FAULTS` asks for it, so tests and users can watch
-//! the workflow's Retry and Catch work.
+//! the workflow's Retry and Catch and the queue's redelivery at work.
 //!
-//! `ORDERS_FAULTS` is a comma-separated list of `FUNCTION:KIND[:COUNT]`:
-//! - `transient` fails with `DependencyError` (the workflow retries it),
-//! - `fail` fails with `InjectedFault` (not retried: the order ends `FAILED`);
+//! `ORDERS_FAULTS` is a comma-separated list of `FUNCTION:KIND[:COUNT][@FIELD=VALUE]`:
+//! - `transient`: the invocation fails with `DependencyError` (the workflow retries it);
+//! - `fail`: it fails with `InjectedFault`, which nothing retries (the order ends `FAILED`);
+//! - `lost`: the function runs and does its work, then the answer is lost, as when a
+//!   Lambda times out after its writes or a consumer dies before deleting its batch. The
+//!   caller sees `Lambda.ServiceException` and tries again.
 //!
-//! COUNT is how many invocations fail before the function works again (default: all).
-//! Example: `process-payment:transient:2,send-order:fail`.
+//! COUNT is how many invocations fail before the rule is spent (default: no limit).
+//! `@FIELD=VALUE` limits the rule to invocations whose payload has that top-level field
+//! with that value, which is how one order is singled out (`@quantity=42`).
+//! Example: `process-payment:transient:2,send-order:fail@quantity=42`.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Mutex;
 
 use order_aws::HandlerError;
+use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultKind {
     Transient,
     Fail,
+    Lost,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A fault due on one invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub error: HandlerError,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Rule {
+    function: String,
     kind: FaultKind,
-    /// Failures left; `None` for every invocation.
+    /// Failures left; `None` for no limit.
     left: Option<u32>,
+    only_if: Option<(String, String)>,
+}
+
+impl Rule {
+    fn applies(&self, function: &str, payload: &[u8]) -> bool {
+        if self.function != function || self.left == Some(0) {
+            return false;
+        }
+        let Some((field, expected)) = &self.only_if else {
+            return true;
+        };
+        let payload: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
+        match &payload[field.as_str()] {
+            Value::String(text) => text == expected,
+            Value::Null => false,
+            other => serde_json::from_str::<Value>(expected).is_ok_and(|v| v == *other),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 pub struct Faults {
-    rules: Mutex<HashMap<String, Rule>>,
+    rules: Mutex<Vec<Rule>>,
 }
 
 impl Clone for Faults {
@@ -41,7 +73,7 @@ impl Clone for Faults {
 }
 
 impl Faults {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Rule>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Rule>> {
         self.rules.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -49,23 +81,26 @@ impl Faults {
         self.lock().is_empty()
     }
 
-    /// The error to answer this invocation of `function` with, if a fault is due.
-    pub fn take(&self, function: &str) -> Option<HandlerError> {
+    /// The fault due on this invocation of `function`, if any; it counts as used.
+    pub fn take(&self, function: &str, payload: &[u8]) -> Option<Fault> {
         let mut rules = self.lock();
-        let rule = rules.get_mut(function)?;
-        match &mut rule.left {
-            Some(0) => return None,
-            Some(left) => *left -= 1,
-            None => {}
+        let rule = rules.iter_mut().find(|r| r.applies(function, payload))?;
+        if let Some(left) = &mut rule.left {
+            *left -= 1;
         }
-        Some(match rule.kind {
-            FaultKind::Transient => HandlerError {
-                name: "DependencyError",
-                message: format!("injected transient fault in {function}"),
-            },
-            FaultKind::Fail => HandlerError {
-                name: "InjectedFault",
-                message: format!("injected fault in {function}"),
+        let (name, message) = match rule.kind {
+            FaultKind::Transient => ("DependencyError", "injected transient fault"),
+            FaultKind::Fail => ("InjectedFault", "injected fault"),
+            FaultKind::Lost => (
+                "Lambda.ServiceException",
+                "injected fault: the function ran but its answer was lost",
+            ),
+        };
+        Some(Fault {
+            kind: rule.kind,
+            error: HandlerError {
+                name,
+                message: format!("{message} in {function}"),
             },
         })
     }
@@ -75,13 +110,22 @@ impl FromStr for Faults {
     type Err = anyhow::Error;
 
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
-        let mut rules = HashMap::new();
+        let mut rules = Vec::new();
         for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let parts: Vec<&str> = item.split(':').collect();
+            let (rule, only_if) = match item.split_once('@') {
+                Some((rule, filter)) => {
+                    let (field, value) = filter
+                        .split_once('=')
+                        .ok_or_else(|| anyhow::anyhow!("{filter:?} is not FIELD=VALUE"))?;
+                    (rule, Some((field.to_owned(), value.to_owned())))
+                }
+                None => (item, None),
+            };
+            let parts: Vec<&str> = rule.split(':').collect();
             let (function, kind, count) = match parts.as_slice() {
                 [f, k] => (*f, *k, None),
                 [f, k, n] => (*f, *k, Some(*n)),
-                _ => anyhow::bail!("{item:?} is not FUNCTION:KIND[:COUNT]"),
+                _ => anyhow::bail!("{item:?} is not FUNCTION:KIND[:COUNT][@FIELD=VALUE]"),
             };
             if order_stack::function(function).is_none() {
                 anyhow::bail!("{function:?} is not one of the functions");
@@ -89,7 +133,8 @@ impl FromStr for Faults {
             let kind = match kind {
                 "transient" => FaultKind::Transient,
                 "fail" => FaultKind::Fail,
-                other => anyhow::bail!("fault kind {other:?} is not transient or fail"),
+                "lost" => FaultKind::Lost,
+                other => anyhow::bail!("fault kind {other:?} is not transient, fail or lost"),
             };
             let left = count
                 .map(|n| {
@@ -97,7 +142,12 @@ impl FromStr for Faults {
                         .map_err(|_| anyhow::anyhow!("{n:?} is not a count"))
                 })
                 .transpose()?;
-            rules.insert(function.to_owned(), Rule { kind, left });
+            rules.push(Rule {
+                function: function.to_owned(),
+                kind,
+                left,
+                only_if,
+            });
         }
         Ok(Self {
             rules: Mutex::new(rules),
@@ -109,33 +159,71 @@ impl FromStr for Faults {
 mod tests {
     use super::*;
 
+    const PAYMENT: &[u8] = br#"{"order_id": "o-1", "quantity": 3}"#;
+
     #[test]
     fn counted_transient_faults_run_out() {
         let faults: Faults = "process-payment:transient:2".parse().unwrap();
-        assert_eq!(
-            faults.take("process-payment").unwrap().name,
-            "DependencyError"
-        );
-        assert!(faults.take("process-payment").is_some());
-        assert!(faults.take("process-payment").is_none());
-        assert!(faults.take("send-order").is_none());
+        let fault = faults.take("process-payment", PAYMENT).unwrap();
+        assert_eq!(fault.kind, FaultKind::Transient);
+        assert_eq!(fault.error.name, "DependencyError");
+        assert!(faults.take("process-payment", PAYMENT).is_some());
+        assert!(faults.take("process-payment", PAYMENT).is_none());
+        assert!(faults.take("send-order", PAYMENT).is_none());
     }
 
     #[test]
     fn uncounted_faults_never_stop() {
         let faults: Faults = "send-order:fail".parse().unwrap();
         for _ in 0..10 {
-            assert_eq!(faults.take("send-order").unwrap().name, "InjectedFault");
+            assert_eq!(
+                faults.take("send-order", b"{}").unwrap().error.name,
+                "InjectedFault"
+            );
         }
+    }
+
+    #[test]
+    fn a_filter_singles_out_one_order() {
+        let faults: Faults =
+            "process-payment:fail@quantity=42,manage-order-state:lost:1@status=FAILED"
+                .parse()
+                .unwrap();
+        assert!(faults.take("process-payment", PAYMENT).is_none());
+        assert!(
+            faults
+                .take("process-payment", br#"{"order_id":"o-2","quantity":42}"#)
+                .is_some()
+        );
+        let set_failed = br#"{"action":"set_status","order_id":"o-2","status":"FAILED"}"#;
+        assert_eq!(
+            faults.take("manage-order-state", set_failed).unwrap().kind,
+            FaultKind::Lost
+        );
+        assert!(
+            faults.take("manage-order-state", set_failed).is_none(),
+            "count 1 is spent"
+        );
+        assert!(faults.take("manage-order-state", b"not json").is_none());
+    }
+
+    #[test]
+    fn lost_answers_look_like_a_lambda_service_error() {
+        let faults: Faults = "start-order:lost:1".parse().unwrap();
+        assert_eq!(
+            faults.take("start-order", b"{}").unwrap().error.name,
+            "Lambda.ServiceException"
+        );
     }
 
     #[test]
     fn bad_specs_are_refused_with_the_reason() {
         for (spec, reason) in [
             ("pay:fail", "not one of the functions"),
-            ("send-order:explode", "not transient or fail"),
+            ("send-order:explode", "not transient, fail or lost"),
             ("send-order:fail:x", "not a count"),
             ("send-order", "FUNCTION:KIND"),
+            ("send-order:fail@quantity", "FIELD=VALUE"),
         ] {
             let err = spec.parse::<Faults>().unwrap_err().to_string();
             assert!(err.contains(reason), "{spec}: {err}");

@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::faults::Faults;
+use crate::faults::{FaultKind, Faults};
 use crate::progress;
 
 /// The adapters every handler needs, built once.
@@ -57,12 +57,28 @@ impl Functions {
             name: "ResourceNotFoundException",
             message: format!("no function {function}"),
         })?;
-        if let Some(fault) = self.faults.take(function) {
-            progress::fault(function, payload, &fault);
-            return Err(fault);
+        let fault = self.faults.take(function, payload);
+        if let Some(fault) = fault.as_ref().filter(|f| f.kind != FaultKind::Lost) {
+            progress::fault(function, payload, &fault.error);
+            return Err(fault.error.clone());
         }
+        let result = self.run(function, payload).await;
+        if let Err(err) = &result {
+            progress::failed(function, payload, err);
+        }
+        match fault {
+            // The work is done; only the answer goes missing.
+            Some(lost) => {
+                progress::fault(function, payload, &lost.error);
+                Err(lost.error)
+            }
+            None => result,
+        }
+    }
+
+    async fn run(&self, function: &str, payload: &[u8]) -> Result<Value, HandlerError> {
         let now = Utc::now();
-        let result = match function {
+        match function {
             order_stack::MANAGE_ORDER_STATE => {
                 let request: manage_order_state::Request = parse(payload)?;
                 let order =
@@ -74,18 +90,14 @@ impl Functions {
             }
             order_stack::PROCESS_PAYMENT => {
                 let request: process_payment::Request = parse(payload)?;
-                let payment = process_payment::handle(&self.payments, request.clone())
-                    .await
-                    .map_err(HandlerError::from)?;
+                let payment = process_payment::handle(&self.payments, request.clone()).await?;
                 progress::payment(&request.order_id, &payment);
                 to_value(&payment)
             }
             order_stack::SEND_ORDER => {
                 let request: send_order::Request = parse(payload)?;
                 let dispatch =
-                    send_order::handle(&self.store, &self.dispatcher, request.clone(), now)
-                        .await
-                        .map_err(HandlerError::from)?;
+                    send_order::handle(&self.store, &self.dispatcher, request.clone(), now).await?;
                 progress::dispatched(&request.order_id, &dispatch);
                 to_value(&dispatch)
             }
@@ -97,12 +109,11 @@ impl Functions {
                 let request = parse(payload)?;
                 to_value(&get_order::handle(&self.store, &request).await)
             }
-            other => unreachable!("resolve() returned unknown function {other}"),
-        };
-        if let Err(err) = &result {
-            progress::failed(function, payload, err);
+            other => Err(HandlerError {
+                name: "ResourceNotFoundException",
+                message: format!("no function {other}"),
+            }),
         }
-        result
     }
 
     /// The function's crate name from a name or ARN this stack gave it.

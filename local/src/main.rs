@@ -12,6 +12,7 @@ mod faults;
 mod lambda_host;
 mod progress;
 mod provision;
+mod watchdog;
 
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
@@ -58,9 +59,13 @@ async fn run() -> anyhow::Result<()> {
     // The emulator must know where the functions live before it starts.
     let host_listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let host_port = host_listener.local_addr()?.port();
-    let moto_server = config.moto_server.clone();
+    let emulator_command = config.emulator.clone();
+    // The emulator's own output, kept for when it misbehaves.
+    let emulator_log =
+        std::env::temp_dir().join(format!("orders-local-emulator-{}.log", std::process::id()));
+    let log = emulator_log.clone();
     let emulator = tokio::task::spawn_blocking(move || {
-        Emulator::start_with_lambda_port(&moto_server, host_port)
+        Emulator::start_with_lambda_port(&emulator_command, host_port, &log)
     })
     .await??;
     reqwest::Client::new()
@@ -108,6 +113,14 @@ async fn run() -> anyhow::Result<()> {
         };
         tokio::spawn(consumer.run());
     }
+    tokio::spawn(
+        watchdog::Watchdog {
+            sfn: aws_sdk_sfn::Client::new(&sdk),
+            state_machine_arn: stack.state_machine_arn.clone(),
+            functions: functions.clone(),
+        }
+        .run(),
+    );
     tokio::spawn(consumer::watch_inbox(
         sqs.clone(),
         stack.notification_inbox_url.clone(),
@@ -139,6 +152,7 @@ async fn run() -> anyhow::Result<()> {
         "  queue {}  dead letters {}",
         stack.queue_url, stack.dead_letter_queue_url
     );
+    println!("  emulator log {}", emulator_log.display());
     println!(
         "Orders API listening on http://127.0.0.1:{}  (POST /orders, GET /orders/{{id}}; Ctrl-C stops)",
         config.port

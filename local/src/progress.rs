@@ -83,3 +83,12 @@ pub fn restaurant_received(order_id: &str, restaurant_id: &str) {
         format_args!("restaurant {restaurant_id:?} received the order"),
     );
 }
+
+pub fn lost_execution(order_id: &str) {
+    line(
+        order_id,
+        format_args!(
+            "the emulator never ran this order's workflow; marking it FAILED (WorkflowLost)"
+        ),
+    );
+}

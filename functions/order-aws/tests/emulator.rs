@@ -151,7 +151,8 @@ async fn scan(
 
 #[tokio::test]
 async fn store_keeps_the_first_create_and_guards_every_update() {
-    let emulator = Emulator::start(&orders_emulator::default_binary()).expect("start the emulator");
+    let emulator =
+        Emulator::start(&orders_emulator::EmulatorCommand::from_env()).expect("start the emulator");
     let config = emulator.sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     create_table(&client).await;
@@ -239,7 +240,8 @@ async fn store_keeps_the_first_create_and_guards_every_update() {
 
 #[tokio::test]
 async fn final_status_publishes_one_notification_with_filterable_attributes() {
-    let emulator = Emulator::start(&orders_emulator::default_binary()).expect("start the emulator");
+    let emulator =
+        Emulator::start(&orders_emulator::EmulatorCommand::from_env()).expect("start the emulator");
     let config = emulator.sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     create_table(&client).await;
@@ -286,7 +288,8 @@ async fn final_status_publishes_one_notification_with_filterable_attributes() {
 
 #[tokio::test]
 async fn paid_order_is_handed_to_its_restaurant_once() {
-    let emulator = Emulator::start(&orders_emulator::default_binary()).expect("start the emulator");
+    let emulator =
+        Emulator::start(&orders_emulator::EmulatorCommand::from_env()).expect("start the emulator");
     let config = emulator.sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     create_table(&client).await;
@@ -334,7 +337,8 @@ async fn paid_order_is_handed_to_its_restaurant_once() {
 
 #[tokio::test]
 async fn workflow_starts_once_per_order() {
-    let emulator = Emulator::start(&orders_emulator::default_binary()).expect("start the emulator");
+    let emulator =
+        Emulator::start(&orders_emulator::EmulatorCommand::from_env()).expect("start the emulator");
     let config = emulator.sdk_config().await;
     let sfn = aws_sdk_sfn::Client::new(&config);
     let definition = json!({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}});
@@ -385,7 +389,8 @@ async fn workflow_starts_once_per_order() {
 
 #[tokio::test]
 async fn unreachable_service_is_a_dependency_error() {
-    let emulator = Emulator::start(&orders_emulator::default_binary()).expect("start the emulator");
+    let emulator =
+        Emulator::start(&orders_emulator::EmulatorCommand::from_env()).expect("start the emulator");
     let config = emulator.sdk_config().await;
     drop(emulator);
     let store = DynamoOrderStore::new(aws_sdk_dynamodb::Client::new(&config), TABLE);

@@ -22,13 +22,32 @@ pub struct Emulator {
     port: u16,
 }
 
-/// `MOTO_SERVER` if set, else `.venv/bin/moto_server` of this workspace.
-pub fn default_binary() -> PathBuf {
-    std::env::var_os("MOTO_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server")
-        })
+/// How to run the emulator: a program and the arguments before moto's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmulatorCommand {
+    pub program: PathBuf,
+    pub args: Vec<PathBuf>,
+}
+
+impl EmulatorCommand {
+    /// `MOTO_SERVER` if set (a `moto_server` program); else this workspace's virtualenv
+    /// Python running `tools/moto_launcher.py`: moto with its Step Functions parser made
+    /// safe for executions that start together.
+    pub fn from_env() -> Self {
+        match std::env::var_os("MOTO_SERVER") {
+            Some(program) => Self {
+                program: PathBuf::from(program),
+                args: Vec::new(),
+            },
+            None => {
+                let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+                Self {
+                    program: root.join(".venv/bin/python"),
+                    args: vec![root.join("tools/moto_launcher.py")],
+                }
+            }
+        }
+    }
 }
 
 /// A loopback port nobody listens on now.
@@ -51,35 +70,59 @@ impl std::error::Error for StartError {}
 
 impl Emulator {
     /// Starts the emulator on a free port and waits until it listens.
-    pub fn start(binary: &Path) -> Result<Self, StartError> {
-        Self::spawn(binary, None)
+    pub fn start(command: &EmulatorCommand) -> Result<Self, StartError> {
+        Self::spawn(command, None, None)
     }
 
-    /// As [`start`](Self::start), with the emulator's Lambda calls sent to `lambda_port`.
-    pub fn start_with_lambda_port(binary: &Path, lambda_port: u16) -> Result<Self, StartError> {
-        Self::spawn(binary, Some(lambda_port))
+    /// As [`start`](Self::start), with the emulator's Lambda calls sent to `lambda_port`
+    /// and its output appended to `log`.
+    pub fn start_with_lambda_port(
+        command: &EmulatorCommand,
+        lambda_port: u16,
+        log: &Path,
+    ) -> Result<Self, StartError> {
+        Self::spawn(command, Some(lambda_port), Some(log))
     }
 
-    fn spawn(binary: &Path, lambda_port: Option<u16>) -> Result<Self, StartError> {
-        if !binary.exists() {
+    fn spawn(
+        emulator: &EmulatorCommand,
+        lambda_port: Option<u16>,
+        log: Option<&Path>,
+    ) -> Result<Self, StartError> {
+        if !emulator.program.exists() {
             return Err(StartError(format!(
-                "the emulator is not installed at {}: run `make venv` (or set MOTO_SERVER)",
-                binary.display()
+                "the emulator is not installed ({} is missing): run `make venv` (or set MOTO_SERVER)",
+                emulator.program.display()
             )));
         }
         let port = free_port().map_err(|e| StartError(format!("no free port: {e}")))?;
-        let mut command = Command::new(binary);
+        let (stdout, stderr) = match log {
+            Some(path) => {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| StartError(format!("cannot open {}: {e}", path.display())))?;
+                let copy = file
+                    .try_clone()
+                    .map_err(|e| StartError(format!("cannot share {}: {e}", path.display())))?;
+                (Stdio::from(file), Stdio::from(copy))
+            }
+            None => (Stdio::null(), Stdio::null()),
+        };
+        let mut command = Command::new(&emulator.program);
         command
+            .args(&emulator.args)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stdout(stdout)
+            .stderr(stderr);
         if let Some(lambda_port) = lambda_port {
             command.env("MOTO_PORT", lambda_port.to_string());
         }
         let child = command
             .spawn()
-            .map_err(|e| StartError(format!("cannot run {}: {e}", binary.display())))?;
+            .map_err(|e| StartError(format!("cannot run {}: {e}", emulator.program.display())))?;
         let mut emulator = Self { child, port };
         emulator.wait_until_listening(Duration::from_secs(30))?;
         Ok(emulator)

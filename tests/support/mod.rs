@@ -1,0 +1,289 @@
+//! What the end-to-end and reliability tests share: a running `orders-local` with its
+//! own emulator and ports, and HTTP helpers that act as a client would.
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// A running `orders-local`, stopped with SIGTERM when dropped.
+pub struct Runner {
+    child: Child,
+    pub port: u16,
+    pub emulator: String,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Runner {
+    pub fn start(env: &[(&str, &str)]) -> Self {
+        let port = orders_emulator::free_port().unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_orders-local"));
+        command
+            .env("ORDERS_PORT", port.to_string())
+            .env("ORDERS_WAIT_SECONDS", "0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start orders-local");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().unwrap();
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let mut runner = Self {
+            child,
+            port,
+            emulator: String::new(),
+            lines,
+        };
+        let banner = runner.wait_for_line("listening on", Duration::from_secs(60));
+        assert!(
+            banner.contains(&format!("http://127.0.0.1:{port}")),
+            "{banner}"
+        );
+        let first = runner.output().join("\n");
+        runner.emulator = first
+            .split_whitespace()
+            .skip_while(|w| *w != "emulator")
+            .nth(1)
+            .expect("the banner names the emulator")
+            .trim_end_matches(',')
+            .to_owned();
+        runner
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn output(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Output lines about one order that contain `text`.
+    pub fn lines_about(&self, order_id: &str, text: &str) -> Vec<String> {
+        self.output()
+            .into_iter()
+            .filter(|l| l.contains(order_id) && l.contains(text))
+            .collect()
+    }
+
+    pub fn wait_for_line(&mut self, text: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(line) = self.output().into_iter().find(|l| l.contains(text)) {
+                return line;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("orders-local exited ({status}) before printing {text:?}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {text:?} within {limit:?}: {:?}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn terminate(&mut self, signal: &str) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("orders-local did not stop within 15 s of {signal}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.terminate("-TERM");
+        }
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Posts an order and returns its id.
+pub async fn post_order(runner: &Runner, body: Value) -> String {
+    let response = client()
+        .post(runner.url("/orders"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204, "{:?}", response.text().await);
+    response.headers()["x-order-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+pub fn good_order() -> Value {
+    json!({"user_id": "Burger_20", "restaurant_id": "Restaurant 4", "quantity": "3"})
+}
+
+/// Polls `GET /orders/{id}` until the order is final.
+pub async fn final_order(runner: &Runner, order_id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut last = Value::Null;
+    while Instant::now() < deadline {
+        let response = client()
+            .get(runner.url(&format!("/orders/{order_id}")))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 200 {
+            last = response.json().await.unwrap();
+            if last["final"] == true {
+                return last;
+            }
+        } else {
+            assert_eq!(response.status(), 404);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("order {order_id} did not end in time; last seen {last}");
+}
+
+/// Waits until the runner has shown `count` lines about the order containing `text`.
+pub async fn wait_lines(runner: &Runner, order_id: &str, text: &str, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let lines = runner.lines_about(order_id, text);
+        if lines.len() >= count || Instant::now() > deadline {
+            return lines;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+impl Runner {
+    /// SDK configuration aimed at this runner's emulator.
+    pub async fn sdk(&self) -> aws_config::SdkConfig {
+        orders_emulator::sdk_config_for(&self.emulator).await
+    }
+
+    /// The emulator's process id, to freeze it.
+    pub fn emulator_pid(&self) -> String {
+        let port = self.emulator.rsplit(':').next().unwrap();
+        let output = Command::new("pgrep")
+            .args(["-f", "--", &format!("-H 127.0.0.1 -p {port}$")])
+            .output()
+            .expect("pgrep");
+        let pid = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        assert!(
+            !pid.is_empty() && !pid.contains('\n'),
+            "one emulator process: {pid:?}"
+        );
+        pid
+    }
+
+    pub async fn queue_url(&self, name: &str) -> String {
+        aws_sdk_sqs::Client::new(&self.sdk().await)
+            .get_queue_url()
+            .queue_name(name)
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap()
+    }
+
+    /// Messages waiting or in flight in a queue.
+    pub async fn queue_depth(&self, name: &str) -> u64 {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let attributes = aws_sdk_sqs::Client::new(&self.sdk().await)
+            .get_queue_attributes()
+            .queue_url(self.queue_url(name).await)
+            .attribute_names(A::All)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap();
+        [
+            A::ApproximateNumberOfMessages,
+            A::ApproximateNumberOfMessagesNotVisible,
+        ]
+        .iter()
+        .map(|a| attributes[a].parse::<u64>().unwrap())
+        .sum()
+    }
+
+    /// Every stored order, straight from the table.
+    pub async fn stored_orders(&self) -> Vec<order_core::Order> {
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk().await);
+        let mut orders = Vec::new();
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name("orders-local-orders")
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            for item in page.items.unwrap_or_default() {
+                orders.push(serde_dynamo::from_item(item).unwrap());
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return orders;
+            }
+        }
+    }
+
+    /// The names of every execution of the workflow.
+    pub async fn execution_names(&self) -> Vec<String> {
+        let sfn = aws_sdk_sfn::Client::new(&self.sdk().await);
+        let machine = sfn
+            .list_state_machines()
+            .send()
+            .await
+            .unwrap()
+            .state_machines[0]
+            .state_machine_arn
+            .clone();
+        let mut names = Vec::new();
+        let mut token = None;
+        loop {
+            let page = sfn
+                .list_executions()
+                .state_machine_arn(&machine)
+                .set_next_token(token)
+                .max_results(1000)
+                .send()
+                .await
+                .unwrap();
+            names.extend(page.executions.into_iter().map(|e| e.name));
+            token = page.next_token;
+            if token.is_none() {
+                return names;
+            }
+        }
+    }
+}
