@@ -16,12 +16,13 @@ export MOTO_SERVER ?= $(VENV)/bin/moto_server
 ARCH ?= x86_64
 FUNCTIONS := start-order manage-order-state process-payment send-order get-order
 
-.PHONY: help local venv lint tests test reliability zips check-zips clean
+.PHONY: help local venv lint tests test reliability bench zips check-zips clean
 
 help:
 	@echo "make local       run the whole pipeline here (API on 127.0.0.1:$${ORDERS_PORT:-3000})"
 	@echo "make test        run everything CI runs"
 	@echo "make reliability run the load, fault and bad-input tests with their figures"
+	@echo "make bench       measure sizes, cold starts, memory, handler cost, throughput, cost"
 	@echo "make zips        build the Lambda zips (ARCH=$(ARCH))"
 	@echo "make venv        install the pinned emulator and cargo-lambda into .venv"
 
@@ -51,6 +52,14 @@ test: venv lint tests zips check-zips
 # and ORDERS_FUZZ_CASES size them.
 reliability: venv
 	cargo test --locked --package orders-local --test reliability -- --nocapture
+
+# Benchmarks, not tests: writes target/bench/report.md and report.json. Run it on an
+# otherwise idle machine; BENCH_COLD_STARTS, BENCH_INVOCATIONS, BENCH_E2E_ORDERS and
+# BENCH_E2E_CONCURRENCY size it.
+bench: venv zips
+	cargo build --locked --package orders-local
+	cargo bench --locked --package orders-bench --bench handlers
+	cargo run --locked --quiet --package orders-bench
 
 # cargo-lambda names the flag after the architecture: --x86-64 or --arm64.
 zips: venv

@@ -1,0 +1,166 @@
+//! What a million orders cost on AWS with the deployed configuration, from list prices
+//! (us-east-1, free tiers left out) and this project's own counts: state transitions of
+//! `asl/order.asl.json`, invocations, table reads and writes, publishes. Lambda
+//! durations are the means measured here against the emulator; on AWS, DynamoDB and SNS
+//! calls take a few milliseconds too, so they are the right order of magnitude.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+/// Share of payments that go through (the stack's default).
+const PAID: f64 = 0.8;
+
+// List prices, USD, us-east-1, as AWS publishes them (check before relying on them).
+const STANDARD_PER_TRANSITION: f64 = 25.0 / 1e6;
+const EXPRESS_PER_REQUEST: f64 = 1.0 / 1e6;
+const EXPRESS_PER_GB_SECOND: f64 = 0.000_016_67;
+const LAMBDA_PER_REQUEST: f64 = 0.20 / 1e6;
+const LAMBDA_ARM64_PER_GB_SECOND: f64 = 0.000_013_333_4;
+const API_GATEWAY_REST_PER_REQUEST: f64 = 3.50 / 1e6;
+const SQS_PER_REQUEST: f64 = 0.40 / 1e6;
+const DYNAMODB_PER_WRITE_UNIT: f64 = 0.625 / 1e6;
+const DYNAMODB_PER_READ_UNIT: f64 = 0.125 / 1e6;
+const SNS_PER_PUBLISH: f64 = 0.50 / 1e6;
+const SNS_PER_EMAIL: f64 = 2.00 / 100_000.0;
+
+/// `lambda_ms`: mean invocation time of start-order, manage-order-state, process-payment,
+/// send-order, get-order, in that order.
+pub fn per_million_orders(lambda_ms: &[f64]) -> Value {
+    let orders = 1e6;
+    // States entered: paid SaveOrder, ProcessPayment, WaitForPayment, PaymentOk?,
+    // MarkPaid, SendOrder, MarkSent; declined ends at MarkPaymentFailed after the Choice.
+    let transitions = PAID * 7.0 + (1.0 - PAID) * 5.0;
+    // Invocations per order: the consumer takes batches of up to ten (one each at worst),
+    // manage-order-state saves and marks (3 paid, 2 declined), one payment, one hand-off
+    // when paid, and one status read by the client.
+    let invocations = [
+        1.0 / order_stack::BATCH_SIZE as f64,
+        PAID * 3.0 + (1.0 - PAID) * 2.0,
+        1.0,
+        PAID,
+        1.0,
+    ];
+    let memory_gb = 128.0 / 1024.0;
+    let lambda_requests: f64 = invocations.iter().sum();
+    let lambda_gb_seconds: f64 = invocations
+        .iter()
+        .zip(lambda_ms)
+        .map(|(n, ms)| n * (ms.ceil() / 1000.0) * memory_gb)
+        .sum();
+    // Writes: create, status (2 paid: PAYMENT_OK and SENT; 1 declined), dispatch (paid),
+    // notified mark. Consistent reads: one per status change and hand-off, and the GET.
+    let writes = 1.0 + PAID * 2.0 + (1.0 - PAID) + PAID + 1.0;
+    let reads = PAID * 3.0 + (1.0 - PAID) * 2.0 + PAID + 1.0;
+    let publishes = 1.0 + PAID;
+    // SendMessage, plus receive and delete for each batch of ten.
+    let sqs_requests = 1.0 + 2.0 / order_stack::BATCH_SIZE as f64;
+    // Express bills the whole run, the wait included, in 64 MB chunks and 100 ms steps.
+    let express_seconds = order_stack::DEFAULT_WAIT_SECONDS as f64 + 0.2;
+
+    let items = [
+        (
+            "Step Functions Standard (state transitions)",
+            transitions * STANDARD_PER_TRANSITION,
+        ),
+        ("SNS email to the customer", SNS_PER_EMAIL),
+        (
+            "API Gateway REST (POST and one GET)",
+            2.0 * API_GATEWAY_REST_PER_REQUEST,
+        ),
+        (
+            "DynamoDB on demand",
+            writes * DYNAMODB_PER_WRITE_UNIT + reads * DYNAMODB_PER_READ_UNIT,
+        ),
+        ("Lambda requests", lambda_requests * LAMBDA_PER_REQUEST),
+        (
+            "Lambda duration (128 MB arm64)",
+            lambda_gb_seconds * LAMBDA_ARM64_PER_GB_SECOND,
+        ),
+        ("SNS publishes", publishes * SNS_PER_PUBLISH),
+        ("SQS", sqs_requests * SQS_PER_REQUEST),
+    ];
+    let standard_total: f64 = items.iter().map(|(_, c)| c * orders).sum();
+    let workflow_standard = items[0].1 * orders;
+    let workflow_express =
+        (EXPRESS_PER_REQUEST + express_seconds.ceil() * 0.0625 * EXPRESS_PER_GB_SECOND) * orders;
+    json!({
+        "orders": orders,
+        "assumptions": {
+            "paid_share": PAID,
+            "state_transitions_per_order": transitions,
+            "lambda_invocations_per_order": lambda_requests,
+            "dynamodb_writes_per_order": writes,
+            "dynamodb_reads_per_order": reads,
+            "wait_seconds": order_stack::DEFAULT_WAIT_SECONDS,
+        },
+        "standard_items_usd": items.iter().map(|(name, c)| json!({"item": name, "usd": c * orders})).collect::<Vec<_>>(),
+        "standard_total_usd": standard_total,
+        "workflow_standard_usd": workflow_standard,
+        "workflow_express_usd": workflow_express,
+        "express_total_usd": standard_total - workflow_standard + workflow_express,
+    })
+}
+
+pub fn markdown(cost: &Value) -> String {
+    let mut out = String::new();
+    let a = &cost["assumptions"];
+    let _ = writeln!(
+        out,
+        "## Cost per million orders (list prices, us-east-1, no free tier)\n"
+    );
+    let _ = writeln!(
+        out,
+        "Assumptions: {:.0}% paid, {:.1} state transitions, {:.1} Lambda invocations, {:.1} table writes and {:.1} reads per order, a {} s wait.\n",
+        a["paid_share"].as_f64().unwrap_or(0.0) * 100.0,
+        a["state_transitions_per_order"].as_f64().unwrap_or(0.0),
+        a["lambda_invocations_per_order"].as_f64().unwrap_or(0.0),
+        a["dynamodb_writes_per_order"].as_f64().unwrap_or(0.0),
+        a["dynamodb_reads_per_order"].as_f64().unwrap_or(0.0),
+        a["wait_seconds"]
+    );
+    let _ = writeln!(out, "| item (Standard workflow) | USD |\n| --- | --- |");
+    let total = cost["standard_total_usd"].as_f64().unwrap_or(1.0);
+    for item in cost["standard_items_usd"].as_array().into_iter().flatten() {
+        let usd = item["usd"].as_f64().unwrap_or(0.0);
+        let _ = writeln!(
+            out,
+            "| {} | {:.2} ({:.0}%) |",
+            item["item"].as_str().unwrap_or(""),
+            usd,
+            usd / total * 100.0
+        );
+    }
+    let _ = writeln!(out, "| **total** | **{total:.2}** |\n");
+    let _ = writeln!(
+        out,
+        "The workflow dominates: ${:.2} per million on Standard. On Express it would be ${:.2} (one request and {}+ s of 64 MB each, the wait included), for a total of ${:.2}. Express gives up what this design leans on: at-least-once execution and no execution-name idempotency, so a redelivered message could run an order twice (the conditional writes would still keep the table and the emails right), and no 90-day execution history.\n",
+        cost["workflow_standard_usd"].as_f64().unwrap_or(0.0),
+        cost["workflow_express_usd"].as_f64().unwrap_or(0.0),
+        a["wait_seconds"],
+        cost["express_total_usd"].as_f64().unwrap_or(0.0)
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_workflow_dominates_and_express_is_cheaper_for_it() {
+        let cost = per_million_orders(&[5.0, 5.0, 1.0, 5.0, 5.0]);
+        let items = cost["standard_items_usd"].as_array().unwrap();
+        let largest = items
+            .iter()
+            .max_by(|a, b| a["usd"].as_f64().partial_cmp(&b["usd"].as_f64()).unwrap())
+            .unwrap();
+        assert_eq!(
+            largest["item"],
+            "Step Functions Standard (state transitions)"
+        );
+        // 6.6 transitions at $25 per million.
+        assert!((cost["workflow_standard_usd"].as_f64().unwrap() - 165.0).abs() < 1e-6);
+        assert!(cost["workflow_express_usd"].as_f64().unwrap() < 165.0);
+    }
+}

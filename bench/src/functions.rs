@@ -1,0 +1,186 @@
+//! Runs each real `bootstrap` as Lambda would, against the harness's Runtime API:
+//! cold starts (process start → ready for work, and → first answer) and peak memory
+//! after many invocations with real I/O against the emulator.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::runtime_api::RuntimeApi;
+
+/// The resources the functions talk to, in the emulator.
+pub struct Backing {
+    pub endpoint: String,
+    pub table: String,
+    pub topic_arn: String,
+    pub state_machine_arn: String,
+}
+
+/// One function under test.
+pub struct Subject {
+    pub name: &'static str,
+    /// An event answered without any network call: what the cold start measures.
+    pub quick_event: Value,
+    /// An event that does the function's real I/O: what the memory run repeats.
+    pub working_event: Value,
+}
+
+pub fn subjects() -> Vec<Subject> {
+    let message = json!({"order_id": "bench-1", "order": {"user_id": "u", "restaurant_id": "r", "quantity": 2}});
+    vec![
+        Subject {
+            name: order_stack::START_ORDER,
+            quick_event: json!({"Records": []}),
+            working_event: json!({"Records": [{"messageId": "m-1", "body": message.to_string()}]}),
+        },
+        Subject {
+            name: order_stack::MANAGE_ORDER_STATE,
+            // A payment status without its payment: refused before any call.
+            quick_event: json!({"action": "set_status", "order_id": "bench-1", "status": "PAYMENT_OK"}),
+            working_event: json!({"action": "create", "order_id": "bench-1", "order": message["order"]}),
+        },
+        Subject {
+            name: order_stack::PROCESS_PAYMENT,
+            quick_event: json!({"order_id": "bench-1", "quantity": 2}),
+            working_event: json!({"order_id": "bench-1", "quantity": 2}),
+        },
+        Subject {
+            name: order_stack::SEND_ORDER,
+            quick_event: json!({"order_id": "not an id"}),
+            working_event: json!({"order_id": "bench-missing"}),
+        },
+        Subject {
+            name: order_stack::GET_ORDER,
+            quick_event: json!({"pathParameters": {"id": "not an id"}}),
+            working_event: json!({"pathParameters": {"id": "bench-1"}}),
+        },
+    ]
+}
+
+/// The release binary that `cargo lambda build` zipped as `bootstrap`.
+pub fn binary(name: &str) -> PathBuf {
+    Path::new("target/x86_64-unknown-linux-gnu/release").join(name)
+}
+
+async fn spawn(
+    name: &str,
+    api: &RuntimeApi,
+    backing: &Backing,
+) -> anyhow::Result<tokio::process::Child> {
+    let program = binary(name);
+    if !program.exists() {
+        bail!("{} is missing: run `make zips` first", program.display());
+    }
+    tokio::process::Command::new(&program)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", api.address.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_REGION", orders_emulator::REGION)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ENDPOINT_URL", &backing.endpoint)
+        .env("ORDERS_TABLE", &backing.table)
+        .env("NOTIFY_TOPIC_ARN", &backing.topic_arn)
+        .env("RESTAURANT_TOPIC_ARN", &backing.topic_arn)
+        .env("STATE_MACHINE_ARN", &backing.state_machine_arn)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("start {}", program.display()))
+}
+
+#[derive(Debug, Serialize)]
+pub struct ColdStart {
+    pub starts: usize,
+    pub ready_median_ms: f64,
+    pub ready_p99_ms: f64,
+    pub first_answer_median_ms: f64,
+    pub first_answer_p99_ms: f64,
+}
+
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Starts the function `starts` times; each time, from process start to its first
+/// request for work (what Lambda reports as init) and to its first answer.
+pub async fn cold_start(
+    subject: &Subject,
+    backing: &Backing,
+    starts: usize,
+) -> anyhow::Result<ColdStart> {
+    let (mut ready, mut first) = (Vec::new(), Vec::new());
+    for _ in 0..starts {
+        let api = RuntimeApi::start(subject.quick_event.to_string().into_bytes(), 1).await?;
+        let began = Instant::now();
+        let mut child = spawn(subject.name, &api, backing).await?;
+        tokio::time::timeout(Duration::from_secs(10), api.finished())
+            .await
+            .with_context(|| format!("{} did not answer within 10 s", subject.name))?;
+        let outcome = api.outcome();
+        ready.push(ms(
+            outcome.first_next.context("no request for work")? - began
+        ));
+        first.push(ms(outcome.answers[0] - began));
+        child.kill().await?;
+    }
+    ready.sort_by(f64::total_cmp);
+    first.sort_by(f64::total_cmp);
+    Ok(ColdStart {
+        starts,
+        ready_median_ms: percentile(&ready, 0.5),
+        ready_p99_ms: percentile(&ready, 0.99),
+        first_answer_median_ms: percentile(&first, 0.5),
+        first_answer_p99_ms: percentile(&first, 0.99),
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct Memory {
+    pub invocations: usize,
+    pub errors: usize,
+    pub peak_rss_mb: f64,
+    pub mean_invocation_ms: f64,
+}
+
+/// Peak resident memory after `invocations` invocations doing real I/O.
+pub async fn memory(
+    subject: &Subject,
+    backing: &Backing,
+    invocations: usize,
+) -> anyhow::Result<Memory> {
+    let api =
+        RuntimeApi::start(subject.working_event.to_string().into_bytes(), invocations).await?;
+    let mut child = spawn(subject.name, &api, backing).await?;
+    let pid = child.id().context("no pid")?;
+    tokio::time::timeout(Duration::from_secs(300), api.finished())
+        .await
+        .with_context(|| format!("{} did not finish {invocations} invocations", subject.name))?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let peak_kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmHWM in /proc status")?;
+    let outcome = api.outcome();
+    let span = *outcome.answers.last().unwrap() - outcome.first_next.unwrap();
+    child.kill().await?;
+    Ok(Memory {
+        invocations,
+        errors: outcome.errors,
+        peak_rss_mb: peak_kb / 1024.0,
+        mean_invocation_ms: ms(span) / invocations as f64,
+    })
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}

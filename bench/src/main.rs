@@ -1,0 +1,249 @@
+//! `orders-bench`: measures what a reviewer of a Rust-on-Lambda system asks about, on this
+//! machine, and writes `target/bench/report.md` and `report.json`. Run it through
+//! `make bench`, which builds the zips and the criterion handler benchmarks first.
+//! Timing goals live here, never in the tests.
+
+mod cost;
+mod end_to_end;
+mod functions;
+mod runtime_api;
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use serde_json::{Value, json};
+
+const ZIP_GOAL_BYTES: u64 = 3_000_000;
+const COLD_START_GOAL_MS: f64 = 10.0;
+const MEMORY_GOAL_MB: f64 = 32.0;
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let starts = setting("BENCH_COLD_STARTS", 30);
+    let invocations = setting("BENCH_INVOCATIONS", 1000);
+    let emulator = orders_emulator::Emulator::start(&orders_emulator::EmulatorCommand::from_env())?;
+    let backing = backing(&emulator).await?;
+
+    let mut per_function = Vec::new();
+    for subject in functions::subjects() {
+        eprintln!("{}: cold starts and memory…", subject.name);
+        let zip = Path::new("target/lambda")
+            .join(subject.name)
+            .join("bootstrap.zip");
+        let zip_bytes = std::fs::metadata(&zip)
+            .with_context(|| format!("{} is missing: run `make zips` first", zip.display()))?
+            .len();
+        let binary_bytes = std::fs::metadata(functions::binary(subject.name))?.len();
+        let cold = functions::cold_start(&subject, &backing, starts).await?;
+        let memory = functions::memory(&subject, &backing, invocations).await?;
+        per_function.push(json!({
+            "function": subject.name,
+            "zip_bytes": zip_bytes,
+            "bootstrap_bytes": binary_bytes,
+            "cold_start": cold,
+            "memory": memory,
+        }));
+    }
+    drop(emulator);
+
+    eprintln!("local end to end…");
+    let end_to_end = end_to_end::run(
+        setting("BENCH_E2E_ORDERS", 200),
+        setting("BENCH_E2E_CONCURRENCY", 8),
+    )
+    .await?;
+    let handlers = criterion_results();
+    let lambda_ms: Vec<f64> = per_function
+        .iter()
+        .map(|f| f["memory"]["mean_invocation_ms"].as_f64().unwrap_or(0.0))
+        .collect();
+    let cost = cost::per_million_orders(&lambda_ms);
+
+    let report = json!({
+        "machine": machine(),
+        "date": chrono::Utc::now().to_rfc3339(),
+        "functions": per_function,
+        "handlers_ns": handlers,
+        "end_to_end": end_to_end,
+        "cost": cost,
+    });
+    std::fs::create_dir_all("target/bench")?;
+    std::fs::write(
+        "target/bench/report.json",
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    std::fs::write("target/bench/report.md", markdown(&report))?;
+    println!("{}", markdown(&report));
+    eprintln!("written: target/bench/report.md, target/bench/report.json");
+    Ok(())
+}
+
+async fn backing(emulator: &orders_emulator::Emulator) -> anyhow::Result<functions::Backing> {
+    let config = emulator.sdk_config().await;
+    let table = "bench-orders";
+    aws_sdk_dynamodb::Client::new(&config)
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(order_stack::TABLE_KEY)
+                .attribute_type(ScalarAttributeType::S)
+                .build()?,
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(order_stack::TABLE_KEY)
+                .key_type(KeyType::Hash)
+                .build()?,
+        )
+        .send()
+        .await?;
+    let definition = json!({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}});
+    let state_machine_arn = aws_sdk_sfn::Client::new(&config)
+        .create_state_machine()
+        .name("bench")
+        .definition(definition.to_string())
+        .role_arn(format!(
+            "arn:aws:iam::{}:role/bench",
+            orders_emulator::ACCOUNT
+        ))
+        .send()
+        .await?
+        .state_machine_arn;
+    Ok(functions::Backing {
+        endpoint: emulator.endpoint(),
+        table: table.into(),
+        topic_arn: format!(
+            "arn:aws:sns:{}:{}:bench",
+            orders_emulator::REGION,
+            orders_emulator::ACCOUNT
+        ),
+        state_machine_arn,
+    })
+}
+
+/// Mean time per iteration of each criterion benchmark, from its saved estimates.
+fn criterion_results() -> Value {
+    let mut results = serde_json::Map::new();
+    let Ok(groups) = std::fs::read_dir("target/criterion") else {
+        return Value::Object(results);
+    };
+    for group in groups.flatten() {
+        let estimates = group.path().join("new/estimates.json");
+        let Ok(text) = std::fs::read_to_string(&estimates) else {
+            continue;
+        };
+        let value: Value = serde_json::from_str(&text).unwrap_or_default();
+        if let Some(mean) = value["mean"]["point_estimate"].as_f64() {
+            results.insert(
+                group.file_name().to_string_lossy().into_owned(),
+                json!(mean),
+            );
+        }
+    }
+    Value::Object(results)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    format!("{cpu}, {cores} cores, x86_64 Linux")
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "missed" }
+}
+
+fn markdown(report: &Value) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Benchmark report\n\nMachine: {}  \nDate: {}\n",
+        report["machine"].as_str().unwrap_or(""),
+        report["date"].as_str().unwrap_or("")
+    );
+    let _ = writeln!(out, "## Artifacts, cold start, memory\n");
+    let _ = writeln!(
+        out,
+        "Cold start: the real `bootstrap` started against a local Lambda Runtime API; *ready* is process start → first request for work (Lambda's init), *first answer* adds one invocation that needs no network. Memory: peak RSS after the invocations, each doing the function's real I/O against the emulator.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| function | zip (goal < 3 MB) | bootstrap | ready median / p99 (goal median < 10 ms) | first answer median / p99 | peak RSS (goal < 32 MB) | mean invocation |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
+    for f in report["functions"].as_array().into_iter().flatten() {
+        let zip = f["zip_bytes"].as_u64().unwrap_or(0);
+        let cold = &f["cold_start"];
+        let ready = cold["ready_median_ms"].as_f64().unwrap_or(f64::NAN);
+        let rss = f["memory"]["peak_rss_mb"].as_f64().unwrap_or(f64::NAN);
+        let _ = writeln!(
+            out,
+            "| {} | {:.2} MB ({}) | {:.2} MB | {:.2} / {:.2} ms ({}) | {:.2} / {:.2} ms | {:.1} MB ({}) | {:.2} ms |",
+            f["function"].as_str().unwrap_or(""),
+            zip as f64 / 1e6,
+            verdict(zip < ZIP_GOAL_BYTES),
+            f["bootstrap_bytes"].as_u64().unwrap_or(0) as f64 / 1e6,
+            ready,
+            cold["ready_p99_ms"].as_f64().unwrap_or(f64::NAN),
+            verdict(ready < COLD_START_GOAL_MS),
+            cold["first_answer_median_ms"].as_f64().unwrap_or(f64::NAN),
+            cold["first_answer_p99_ms"].as_f64().unwrap_or(f64::NAN),
+            rss,
+            verdict(rss < MEMORY_GOAL_MB),
+            f["memory"]["mean_invocation_ms"]
+                .as_f64()
+                .unwrap_or(f64::NAN),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n## Handler cost (criterion, in-memory adapters)\n\n| benchmark | mean |\n| --- | --- |"
+    );
+    for (name, ns) in report["handlers_ns"].as_object().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "| {name} | {:.2} µs |",
+            ns.as_f64().unwrap_or(0.0) / 1000.0
+        );
+    }
+    let e = &report["end_to_end"];
+    let _ = writeln!(
+        out,
+        "\n## Local end to end (wait 0)\n\n{} orders, {} at a time: {:.1} orders/s accepted by the API; POST → final status p50 {:.2} s, p99 {:.2} s; all final after {:.1} s ({:.1} orders/s through the whole pipeline).\n\nWhere the time goes: the emulator used {:.1} s of CPU, the runner (API, consumer and every handler, our code) {:.1} s — {:.0}% of the pipeline's CPU is the emulator's.\n",
+        e["orders"],
+        e["concurrency"],
+        e["accepted_per_second"].as_f64().unwrap_or(0.0),
+        e["post_to_final_p50_s"].as_f64().unwrap_or(0.0),
+        e["post_to_final_p99_s"].as_f64().unwrap_or(0.0),
+        e["all_final_after_s"].as_f64().unwrap_or(0.0),
+        e["completed_per_second"].as_f64().unwrap_or(0.0),
+        e["emulator_cpu_s"].as_f64().unwrap_or(0.0),
+        e["runner_cpu_s"].as_f64().unwrap_or(0.0),
+        e["emulator_cpu_share"].as_f64().unwrap_or(0.0) * 100.0
+    );
+    out.push_str(&cost::markdown(&report["cost"]));
+    out
+}
