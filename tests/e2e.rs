@@ -168,31 +168,7 @@ async fn api_answers_like_api_gateway_and_queues_nothing_it_refuses() {
     assert_eq!(response.status(), 405);
 
     // Nothing refused reached the queue.
-    let sqs = aws_sdk_sqs::Client::new(&orders_emulator::sdk_config_for(&runner.emulator).await);
-    let url = sqs
-        .get_queue_url()
-        .queue_name("orders-local-queue")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap();
-    for name in [
-        "ApproximateNumberOfMessages",
-        "ApproximateNumberOfMessagesNotVisible",
-    ] {
-        let key = aws_sdk_sqs::types::QueueAttributeName::from(name);
-        assert_eq!(attributes[&key], "0", "{name}");
-    }
+    assert_eq!(runner.queue_depth("orders-local-queue").await, 0);
     assert!(
         runner
             .output()
@@ -259,22 +235,10 @@ async fn poison_message_reaches_the_dlq_after_three_receives_without_delaying_ot
         ("ORDERS_PAYMENT_SUCCESS_PROBABILITY", "1"),
         ("ORDERS_VISIBILITY_TIMEOUT_SECONDS", "1"),
     ]);
-    let sqs = aws_sdk_sqs::Client::new(&orders_emulator::sdk_config_for(&runner.emulator).await);
-    let queue_url = |name: &'static str| {
-        let sqs = sqs.clone();
-        async move {
-            sqs.get_queue_url()
-                .queue_name(name)
-                .send()
-                .await
-                .unwrap()
-                .queue_url
-                .unwrap()
-        }
-    };
+    let sqs = aws_sdk_sqs::Client::new(&runner.sdk().await);
     let (queue, dlq) = (
-        queue_url("orders-local-queue").await,
-        queue_url("orders-local-dlq").await,
+        runner.queue_url("orders-local-queue").await,
+        runner.queue_url("orders-local-dlq").await,
     );
     for poison in [
         "not json",

@@ -321,33 +321,11 @@ async fn lost_answers_are_retried_and_nothing_is_done_twice() {
 
 /// Bodies of every wrong kind.
 fn bad_bodies() -> impl Strategy<Value = (Vec<u8>, &'static str)> {
-    let json_leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
-        ".{0,80}".prop_map(Value::from),
-        (0usize..200_000).prop_map(|n| Value::from("x".repeat(n))),
+    let leaf = prop_oneof![
+        5 => order_core::arbitrary::json_scalar(),
+        1 => (0usize..200_000).prop_map(|n| Value::from("x".repeat(n))),
     ];
-    let json = json_leaf.prop_recursive(4, 32, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
-            prop::collection::btree_map(
-                prop_oneof![
-                    Just("user_id".to_owned()),
-                    Just("restaurant_id".to_owned()),
-                    Just("quantity".to_owned()),
-                    Just("note".to_owned()),
-                    "[a-z_]{1,12}"
-                ],
-                inner,
-                0..6
-            )
-            .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    });
+    let json = order_core::arbitrary::body_like(leaf, 4);
     prop_oneof![
         4 => json.prop_map(|v| (v.to_string().into_bytes(), "application/json")),
         1 => prop::collection::vec(any::<u8>(), 0..512).prop_map(|b| (b, "application/json")),

@@ -6,6 +6,8 @@
 //! that keep the pipeline idempotent. It depends on no AWS crate: adapters live in
 //! `order-aws`, in-memory ones behind the `memory` feature.
 
+#[cfg(any(test, feature = "arbitrary"))]
+pub mod arbitrary;
 mod error;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;

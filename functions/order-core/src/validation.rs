@@ -295,41 +295,11 @@ mod tests {
         }
     }
 
-    fn arbitrary_json() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::from),
-            any::<i64>().prop_map(Value::from),
-            any::<f64>()
-                .prop_filter("finite", |f| f.is_finite())
-                .prop_map(Value::from),
-            "[0-9]{0,4}".prop_map(Value::from),
-            ".{0,70}".prop_map(Value::from),
-        ];
-        leaf.prop_recursive(3, 24, 4, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
-                prop::collection::btree_map(
-                    prop_oneof![
-                        Just("user_id".to_owned()),
-                        Just("restaurant_id".to_owned()),
-                        Just("quantity".to_owned()),
-                        Just("note".to_owned()),
-                        "[a-z]{1,8}"
-                    ],
-                    inner,
-                    0..6
-                )
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-
     proptest! {
         /// Whatever arrives, validation answers without panicking, and what it accepts
         /// keeps every rule of the contract.
         #[test]
-        fn accepted_bodies_keep_the_contract(b in arbitrary_json()) {
+        fn accepted_bodies_keep_the_contract(b in crate::arbitrary::body_like(crate::arbitrary::json_scalar(), 3)) {
             match validate(&b) {
                 Ok(order) => {
                     prop_assert!((1..=100).contains(&order.quantity));
