@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 /// Share of payments that go through (the stack's default).
-const PAID: f64 = 0.8;
+const PAID: f64 = order_stack::DEFAULT_PAYMENT_SUCCESS_PROBABILITY;
 
 // List prices, USD, us-east-1, as AWS publishes them (check before relying on them).
 const STANDARD_PER_TRANSITION: f64 = 25.0 / 1e6;

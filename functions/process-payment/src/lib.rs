@@ -35,7 +35,8 @@ impl std::str::FromStr for SuccessProbability {
 
 impl SuccessProbability {
     /// The default when the stack does not set one.
-    pub const DEFAULT: SuccessProbability = SuccessProbability(0.8);
+    pub const DEFAULT: SuccessProbability =
+        SuccessProbability(order_stack::DEFAULT_PAYMENT_SUCCESS_PROBABILITY);
 
     pub fn value(self) -> f64 {
         self.0
