@@ -1,6 +1,7 @@
 # Serverless Orders — the commands a user learns once.
 #   make local    the whole pipeline on this machine (ORDERS_PORT, ORDERS_WAIT_SECONDS, ...)
 #   make test     everything CI runs (lint, unit, emulator and end-to-end tests, zips)
+#   make preview  the Pulumi program against a mock engine: target/preview/plan.json, no cloud
 #   make zips     the Lambda zip archives, one per function (ARCH=x86_64|arm64)
 
 SHELL := /bin/bash
@@ -16,13 +17,19 @@ export MOTO_SERVER ?= $(VENV)/bin/moto_server
 ARCH ?= x86_64
 FUNCTIONS := start-order manage-order-state process-payment send-order get-order
 
-.PHONY: help local venv lint tests test reliability bench zips check-zips clean
+# The AWS provider version of the program's schema, and its npm SDK (the reference for
+# property names) unpacked under target/.
+PROVIDER_VERSION := $(shell python3 -c "import json; print(json.load(open('infra/schema/aws.json'))['version'])")
+PROVIDER_SDK := target/provider/aws-$(PROVIDER_VERSION)
+
+.PHONY: help local venv lint tests test reliability bench zips check-zips check-schema preview clean
 
 help:
 	@echo "make local       run the whole pipeline here (API on 127.0.0.1:$${ORDERS_PORT:-3000})"
 	@echo "make test        run everything CI runs"
 	@echo "make reliability run the load, fault and bad-input tests with their figures"
 	@echo "make bench       measure sizes, cold starts, memory, handler cost, throughput, cost"
+	@echo "make preview     run the Pulumi program offline (mock engine): target/preview/plan.json"
 	@echo "make zips        build the Lambda zips (ARCH=$(ARCH))"
 	@echo "make venv        install the pinned emulator and cargo-lambda into .venv"
 
@@ -46,7 +53,8 @@ tests:
 	@echo "Reliability figures of this run:"
 	@cat target/tmp/reliability-*.json
 
-test: venv lint tests zips check-zips
+# The zips come first: the offline preview tests deploy them.
+test: venv lint zips check-zips check-schema tests
 
 # The reliability tests alone, with their figures; ORDERS_LOAD_ORDERS, ORDERS_LOAD_CONCURRENCY
 # and ORDERS_FUZZ_CASES size them.
@@ -68,6 +76,21 @@ zips: venv
 
 check-zips:
 	python3 tools/check_zips.py --arch $(ARCH) $(FUNCTIONS)
+
+$(PROVIDER_SDK)/package/package.json:
+	mkdir -p $(PROVIDER_SDK)
+	npm pack --silent --pack-destination $(PROVIDER_SDK) @pulumi/aws@$(PROVIDER_VERSION) >/dev/null
+	tar -xzf $(PROVIDER_SDK)/pulumi-aws-$(PROVIDER_VERSION).tgz -C $(PROVIDER_SDK)
+
+# Every type token and property name of infra/schema/aws.json exists in the real provider.
+check-schema: $(PROVIDER_SDK)/package/package.json
+	python3 tools/check_provider_schema.py infra/schema/aws.json $(PROVIDER_SDK)/package
+
+# The no-cloud `pulumi preview`: the program against the mock engine with the dev stack's
+# settings, deploying this machine's zips. PREVIEW_FLAGS=--update answers as after a deploy.
+preview: zips
+	cargo build --locked --quiet --package orders-infra --bins
+	target/debug/orders-preview --stack dev --set architecture=$(ARCH) --set buildFunctions=false $(PREVIEW_FLAGS)
 
 clean:
 	cargo clean

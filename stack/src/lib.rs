@@ -103,6 +103,11 @@ impl Names {
         format!("{}-restaurant-orders", self.prefix)
     }
 
+    /// Operational alarms (the dead-letter queue filling up); carries no order data.
+    pub fn alarm_topic(&self) -> String {
+        format!("{}-alarms", self.prefix)
+    }
+
     pub fn state_machine(&self) -> String {
         format!("{}-workflow", self.prefix)
     }
@@ -125,6 +130,7 @@ mod tests {
             names.table(),
             names.notification_topic(),
             names.restaurant_topic(),
+            names.alarm_topic(),
             names.state_machine(),
         ];
         all.extend(FUNCTIONS.iter().map(|f| names.function(f.name)));

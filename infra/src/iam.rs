@@ -1,0 +1,175 @@
+//! IAM documents, built as JSON values (never by string concatenation), and the roles.
+//!
+//! Every grant names its actions and the ARNs they apply to. The few actions AWS only
+//! accepts on `*` are listed in [`WILDCARD_ONLY_ACTIONS`] with the reason; the preview
+//! tests check every policy of the program against that list.
+
+use crate::aws::iam::{role, role_policy};
+use crate::outputs::all;
+use pulumi_gestalt_rust::{Context, Output};
+use serde_json::{Value, json};
+
+/// Actions without resource-level permissions: IAM accepts them only with `Resource: "*"`.
+pub const WILDCARD_ONLY_ACTIONS: [&str; 12] = [
+    // X-Ray trace segments are not resources; tracing needs these four on "*".
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    // CloudWatch Logs "vended" log delivery, which Step Functions uses for execution logs:
+    // these calls act on deliveries and resource policies, not on a log group.
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    // Listing log groups is account-wide by nature.
+    "logs:DescribeLogGroups",
+];
+
+/// One Allow statement: these actions on these resources.
+#[derive(Clone)]
+pub struct Grant {
+    pub sid: &'static str,
+    pub actions: &'static [&'static str],
+    pub resources: Vec<Output<String>>,
+}
+
+impl Grant {
+    pub fn new(
+        sid: &'static str,
+        actions: &'static [&'static str],
+        resources: Vec<Output<String>>,
+    ) -> Self {
+        Self {
+            sid,
+            actions,
+            resources,
+        }
+    }
+
+    /// A grant AWS only accepts on "*": its actions must all be in [`WILDCARD_ONLY_ACTIONS`].
+    pub fn on_any_resource(sid: &'static str, actions: &'static [&'static str]) -> Self {
+        debug_assert!(actions.iter().all(|a| WILDCARD_ONLY_ACTIONS.contains(a)));
+        Self::new(sid, actions, vec![Output::new("*".to_string())])
+    }
+}
+
+/// The policy document of resolved grants.
+pub fn policy_document(statements: &[(&str, &[&str], Vec<String>)]) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": statements
+            .iter()
+            .map(|(sid, actions, resources)| json!({
+                "Sid": sid,
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": resources,
+            }))
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// The trust policy letting one AWS service (and nothing else) assume a role.
+pub fn trust_policy(service: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+        }],
+    })
+}
+
+/// A role for `service` with one inline policy made of `grants`. Returns the role's ARN,
+/// available only once the policy is attached too: AWS checks some permissions when a
+/// resource using the role is created (an event source mapping, a logging state machine).
+pub fn role_with_policy(
+    ctx: &Context,
+    logical_name: &str,
+    name: String,
+    description: &str,
+    service: &str,
+    grants: Vec<Grant>,
+) -> Output<String> {
+    let role = role::create(
+        ctx,
+        logical_name,
+        role::RoleArgs::builder()
+            .name(name.clone())
+            .description(description)
+            .assume_role_policy(trust_policy(service).to_string())
+            .build_struct(),
+    );
+
+    let sids: Vec<(&'static str, &'static [&'static str])> =
+        grants.iter().map(|g| (g.sid, g.actions)).collect();
+    let resources: Vec<Output<Vec<String>>> =
+        grants.into_iter().map(|g| all(g.resources)).collect();
+    let document = all(resources).map(move |resources| {
+        let statements: Vec<(&str, &[&str], Vec<String>)> = sids
+            .iter()
+            .zip(resources)
+            .map(|((sid, actions), resources)| (*sid, *actions, resources))
+            .collect();
+        policy_document(&statements).to_string()
+    });
+
+    let policy = role_policy::create(
+        ctx,
+        &format!("{logical_name}-policy"),
+        role_policy::RolePolicyArgs::builder()
+            .name(format!("{name}-policy"))
+            .role(role.name.clone())
+            .policy(document)
+            .build_struct(),
+    );
+    crate::outputs::after(&role.arn, &policy.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_document_lists_each_grant_as_one_allow_statement() {
+        let document = policy_document(&[
+            ("Read", &["dynamodb:GetItem"], vec!["arn:table".into()]),
+            (
+                "Tell",
+                &["sns:Publish"],
+                vec!["arn:a".into(), "arn:b".into()],
+            ),
+        ]);
+        assert_eq!(
+            document,
+            json!({
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Sid": "Read", "Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": ["arn:table"]},
+                    {"Sid": "Tell", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": ["arn:a", "arn:b"]},
+                ]
+            })
+        );
+    }
+
+    #[test]
+    fn a_trust_policy_names_one_service() {
+        let document = trust_policy("lambda.amazonaws.com");
+        assert_eq!(document["Statement"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            document["Statement"][0]["Principal"]["Service"],
+            "lambda.amazonaws.com"
+        );
+        assert_eq!(document["Statement"][0]["Action"], "sts:AssumeRole");
+    }
+
+    #[test]
+    fn wildcard_only_actions_are_not_themselves_wildcards() {
+        assert!(WILDCARD_ONLY_ACTIONS.iter().all(|a| !a.contains('*')));
+    }
+}

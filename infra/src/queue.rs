@@ -1,0 +1,98 @@
+//! The order queue, its dead-letter queue, and the alarm that says the DLQ is not empty.
+
+use crate::aws::cloudwatch::metric_alarm;
+use crate::aws::sqs::queue;
+use order_stack::{
+    DLQ_RETENTION_SECONDS, MAX_RECEIVE_COUNT, Names, QUEUE_RETENTION_SECONDS,
+    QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+};
+use pulumi_gestalt_rust::{Context, Output};
+use serde_json::json;
+use std::collections::HashMap;
+
+pub struct Queues {
+    pub queue_arn: Output<String>,
+    pub queue_url: Output<String>,
+    pub dlq_url: Output<String>,
+}
+
+/// The queue's redrive policy: after `MAX_RECEIVE_COUNT` receives, a message moves to the DLQ.
+pub fn redrive_policy(dead_letter_queue_arn: &str) -> String {
+    json!({
+        "deadLetterTargetArn": dead_letter_queue_arn,
+        "maxReceiveCount": MAX_RECEIVE_COUNT,
+    })
+    .to_string()
+}
+
+pub fn create(ctx: &Context, names: &Names, alarm_topic_arn: &Output<String>) -> Queues {
+    let dlq = queue::create(
+        ctx,
+        "order-dlq",
+        queue::QueueArgs::builder()
+            .name(names.dead_letter_queue())
+            .message_retention_seconds(DLQ_RETENTION_SECONDS as i32)
+            .sqs_managed_sse_enabled(true)
+            .build_struct(),
+    );
+
+    let queue = queue::create(
+        ctx,
+        "order-queue",
+        queue::QueueArgs::builder()
+            .name(names.queue())
+            .visibility_timeout_seconds(QUEUE_VISIBILITY_TIMEOUT_SECONDS as i32)
+            .message_retention_seconds(QUEUE_RETENTION_SECONDS as i32)
+            .sqs_managed_sse_enabled(true)
+            .redrive_policy(dlq.arn.map(|arn| redrive_policy(&arn)))
+            .build_struct(),
+    );
+
+    // Any message in the DLQ is an order nobody will process: alarm at the first one.
+    metric_alarm::create(
+        ctx,
+        "order-dlq-alarm",
+        metric_alarm::MetricAlarmArgs::builder()
+            .name(format!("{}-not-empty", names.dead_letter_queue()))
+            .alarm_description(
+                "Orders reached the dead-letter queue after 3 failed receives: inspect and redrive them.",
+            )
+            .namespace("AWS/SQS")
+            .metric_name("ApproximateNumberOfMessagesVisible")
+            .dimensions(HashMap::from([(
+                "QueueName".to_string(),
+                names.dead_letter_queue(),
+            )]))
+            .statistic("Maximum")
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(0.0)
+            .comparison_operator("GreaterThanThreshold")
+            .treat_missing_data("notBreaching")
+            .alarm_actions(alarm_topic_arn.map(|arn| vec![arn]))
+            .ok_actions(alarm_topic_arn.map(|arn| vec![arn]))
+            .build_struct(),
+    );
+
+    Queues {
+        queue_arn: queue.arn,
+        queue_url: queue.url,
+        dlq_url: dlq.url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_redrive_policy_names_the_dlq_and_three_receives() {
+        let policy: serde_json::Value =
+            serde_json::from_str(&redrive_policy("arn:aws:sqs:eu-west-1:1:orders-dlq")).unwrap();
+        assert_eq!(
+            policy["deadLetterTargetArn"],
+            "arn:aws:sqs:eu-west-1:1:orders-dlq"
+        );
+        assert_eq!(policy["maxReceiveCount"], 3);
+    }
+}
