@@ -11,7 +11,7 @@ use crate::aws::types::apigateway::{
 };
 use crate::config::StackConfig;
 use crate::functions::Function;
-use crate::iam::{Grant, role_with_policy};
+use crate::iam::{self, Grant, role_with_policy};
 use crate::logs;
 use crate::outputs::{account_of, after, all};
 use order_stack::Names;
@@ -405,7 +405,7 @@ pub fn create(
                         logs::streams_of(&execution_logs.arn),
                     ],
                 ),
-                Grant::on_any_resource("FindLogGroups", &["logs:DescribeLogGroups"]),
+                Grant::on_any_resource("FindLogGroups", iam::LIST_LOG_GROUPS),
             ],
         );
         let settings = account::create(

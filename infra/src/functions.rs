@@ -7,7 +7,7 @@ use crate::aws::types::lambda::{
     FunctionEnvironment, FunctionLoggingConfig, FunctionTracingConfig,
 };
 use crate::config::StackConfig;
-use crate::iam::{Grant, role_with_policy};
+use crate::iam::{self, Grant, role_with_policy};
 use crate::logs;
 use order_stack::{FunctionSpec, Names};
 use pulumi_gestalt_rust::{Context, Output};
@@ -44,10 +44,7 @@ pub fn create(ctx: &Context, names: &Names, config: &StackConfig, def: FunctionD
         &["logs:CreateLogStream", "logs:PutLogEvents"],
         vec![logs::streams_of(&log_group.arn)],
     ));
-    grants.push(Grant::on_any_resource(
-        "SendTraces",
-        &["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-    ));
+    grants.push(Grant::on_any_resource("SendTraces", iam::WRITE_TRACES));
     let role_arn = role_with_policy(
         ctx,
         &format!("{}-role", spec.name),

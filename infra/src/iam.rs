@@ -1,7 +1,7 @@
 //! IAM documents, built as JSON values (never by string concatenation), and the roles.
 //!
 //! Every grant names its actions and the ARNs they apply to. The few actions AWS only
-//! accepts on `*` are listed in [`WILDCARD_ONLY_ACTIONS`] with the reason; the preview
+//! accepts on `*` are listed in the lists below with the reason; the preview
 //! tests check every policy of the program against that list.
 
 use crate::aws::iam::{role, role_policy};
@@ -9,15 +9,16 @@ use crate::outputs::all;
 use pulumi_gestalt_rust::{Context, Output};
 use serde_json::{Value, json};
 
-/// Actions without resource-level permissions: IAM accepts them only with `Resource: "*"`.
-pub const WILDCARD_ONLY_ACTIONS: [&str; 12] = [
-    // X-Ray trace segments are not resources; tracing needs these four on "*".
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-    // CloudWatch Logs "vended" log delivery, which Step Functions uses for execution logs:
-    // these calls act on deliveries and resource policies, not on a log group.
+// Actions without resource-level permissions: IAM accepts them only with `Resource: "*"`.
+// These lists are the only grants the program may make on "*" (the preview tests check it).
+
+/// X-Ray trace segments are not resources: writing traces needs "*".
+pub const WRITE_TRACES: &[&str] = &["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
+/// Sampling rules are account-wide (Step Functions reads them when tracing).
+pub const READ_SAMPLING_RULES: &[&str] = &["xray:GetSamplingRules", "xray:GetSamplingTargets"];
+/// CloudWatch Logs "vended" log delivery, which Step Functions uses for execution logs:
+/// these calls act on deliveries and the account's log resource policy, not on a log group.
+pub const DELIVER_LOGS: &[&str] = &[
     "logs:CreateLogDelivery",
     "logs:GetLogDelivery",
     "logs:UpdateLogDelivery",
@@ -25,9 +26,22 @@ pub const WILDCARD_ONLY_ACTIONS: [&str; 12] = [
     "logs:ListLogDeliveries",
     "logs:PutResourcePolicy",
     "logs:DescribeResourcePolicies",
-    // Listing log groups is account-wide by nature.
     "logs:DescribeLogGroups",
 ];
+/// Listing log groups is account-wide by nature.
+pub const LIST_LOG_GROUPS: &[&str] = &["logs:DescribeLogGroups"];
+
+/// Whether AWS accepts `action` only on "*" (it is in one of the lists above).
+pub fn wildcard_only(action: &str) -> bool {
+    [
+        WRITE_TRACES,
+        READ_SAMPLING_RULES,
+        DELIVER_LOGS,
+        LIST_LOG_GROUPS,
+    ]
+    .iter()
+    .any(|actions| actions.contains(&action))
+}
 
 /// One Allow statement: these actions on these resources.
 #[derive(Clone)]
@@ -50,9 +64,9 @@ impl Grant {
         }
     }
 
-    /// A grant AWS only accepts on "*": its actions must all be in [`WILDCARD_ONLY_ACTIONS`].
+    /// A grant AWS only accepts on "*": `actions` is one of the lists above.
     pub fn on_any_resource(sid: &'static str, actions: &'static [&'static str]) -> Self {
-        debug_assert!(actions.iter().all(|a| WILDCARD_ONLY_ACTIONS.contains(a)));
+        debug_assert!(actions.iter().all(|a| wildcard_only(a)));
         Self::new(sid, actions, vec![Output::new("*".to_string())])
     }
 }
@@ -169,7 +183,15 @@ mod tests {
     }
 
     #[test]
-    fn wildcard_only_actions_are_not_themselves_wildcards() {
-        assert!(WILDCARD_ONLY_ACTIONS.iter().all(|a| !a.contains('*')));
+    fn wildcard_only_actions_are_named_not_wildcards() {
+        for actions in [
+            WRITE_TRACES,
+            READ_SAMPLING_RULES,
+            DELIVER_LOGS,
+            LIST_LOG_GROUPS,
+        ] {
+            assert!(actions.iter().all(|a| !a.contains('*') && wildcard_only(a)));
+        }
+        assert!(!wildcard_only("sns:Publish"));
     }
 }

@@ -4,7 +4,7 @@
 use crate::aws::sfn::state_machine;
 use crate::aws::types::sfn::{StateMachineLoggingConfiguration, StateMachineTracingConfiguration};
 use crate::config::StackConfig;
-use crate::iam::{Grant, role_with_policy};
+use crate::iam::{self, Grant, role_with_policy};
 use crate::logs;
 use anyhow::{Context as _, Result};
 use order_stack::Names;
@@ -60,28 +60,9 @@ pub fn create(
                     tasks.send_order_arn.clone(),
                 ],
             ),
-            Grant::on_any_resource(
-                "DeliverExecutionLogs",
-                &[
-                    "logs:CreateLogDelivery",
-                    "logs:GetLogDelivery",
-                    "logs:UpdateLogDelivery",
-                    "logs:DeleteLogDelivery",
-                    "logs:ListLogDeliveries",
-                    "logs:PutResourcePolicy",
-                    "logs:DescribeResourcePolicies",
-                    "logs:DescribeLogGroups",
-                ],
-            ),
-            Grant::on_any_resource(
-                "SendTraces",
-                &[
-                    "xray:PutTraceSegments",
-                    "xray:PutTelemetryRecords",
-                    "xray:GetSamplingRules",
-                    "xray:GetSamplingTargets",
-                ],
-            ),
+            Grant::on_any_resource("DeliverExecutionLogs", iam::DELIVER_LOGS),
+            Grant::on_any_resource("SendTraces", iam::WRITE_TRACES),
+            Grant::on_any_resource("SampleTraces", iam::READ_SAMPLING_RULES),
         ],
     );
 
