@@ -85,6 +85,15 @@ fn build_zips(root: &Path, functions: &[&str], architecture: Architecture) -> Re
     for function in functions {
         command.args(["--package", function]);
     }
+    // `cargo run` and `cargo test` give the program variables describing itself (CARGO_PKG_*,
+    // CARGO_MANIFEST_DIR, ...). Passed on, they make cargo see a changed environment and
+    // rebuild every function in release; the build must see what `make zips` sees.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if inherited_from_cargo(&key) {
+            command.env_remove(key.as_ref());
+        }
+    }
     // `make venv` installs cargo-lambda (and zig) there; use it without activating anything.
     let venv = root.join(".venv/bin");
     if venv.is_dir() {
@@ -104,6 +113,23 @@ fn build_zips(root: &Path, functions: &[&str], architecture: Architecture) -> Re
          deploy the archives already in target/lambda"
     );
     Ok(())
+}
+
+/// Variables Cargo sets for the program it runs (not the user's own Cargo settings).
+fn inherited_from_cargo(key: &str) -> bool {
+    const USER_SETTINGS: [&str; 9] = [
+        "CARGO_HOME",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_",
+        "CARGO_NET_",
+        "CARGO_HTTP_",
+        "CARGO_REGISTRIES_",
+        "CARGO_REGISTRY_",
+        "CARGO_TERM_",
+        "CARGO_PROFILE_",
+    ];
+    (key == "CARGO" || key == "OUT_DIR" || key.starts_with("CARGO_"))
+        && !USER_SETTINGS.iter().any(|prefix| key.starts_with(prefix))
 }
 
 fn read_bootstrap(zip_path: &Path) -> Result<Vec<u8>> {
@@ -195,6 +221,27 @@ mod tests {
         drop(entry);
         assert_eq!(read_bootstrap(&dir.join("a.zip")).unwrap(), binary);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_build_drops_what_cargo_set_for_this_program_but_keeps_user_settings() {
+        for key in [
+            "CARGO",
+            "CARGO_PKG_NAME",
+            "CARGO_MANIFEST_DIR",
+            "CARGO_TARGET_TMPDIR",
+        ] {
+            assert!(inherited_from_cargo(key), "{key}");
+        }
+        for key in [
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_TERM_COLOR",
+            "PATH",
+            "HOME",
+        ] {
+            assert!(!inherited_from_cargo(key), "{key}");
+        }
     }
 
     #[test]
