@@ -218,6 +218,10 @@ pub fn create(
             .build_struct(),
     );
 
+    // The method's HTTP verb, once the method exists: what its integration and responses
+    // are attached to (AWS refuses them before).
+    let post_method = after(&Output::new("POST".to_string()), &post.id);
+
     let queue_role_arn = role_with_policy(
         ctx,
         "api-queue-role",
@@ -240,7 +244,7 @@ pub fn create(
         integration::IntegrationArgs::builder()
             .rest_api(api_id.clone())
             .resource_id(orders.id.clone())
-            .http_method(after(&Output::new("POST".to_string()), &post.id))
+            .http_method(post_method.clone())
             .type_("AWS")
             .integration_http_method("POST")
             .uri(queue_uri)
@@ -266,7 +270,7 @@ pub fn create(
             method_response::MethodResponseArgs::builder()
                 .rest_api(api_id.clone())
                 .resource_id(orders.id.clone())
-                .http_method(after(&Output::new("POST".to_string()), &post.id))
+                .http_method(post_method.clone())
                 .status_code(status)
                 .response_parameters(if status == "204" {
                     HashMap::from([("method.response.header.X-Order-Id".to_string(), true)])
@@ -275,11 +279,12 @@ pub fn create(
                 })
                 .build_struct(),
         );
+        // The mapping needs both the declared response and the integration.
         let ready = pulumi_combine!(declared.id.clone(), post_integration.id.clone());
         let args = integration_response::IntegrationResponseArgs::builder()
             .rest_api(api_id.clone())
             .resource_id(orders.id.clone())
-            .http_method(after(&Output::new("POST".to_string()), &ready))
+            .http_method(after(&post_method, &ready))
             .status_code(status)
             .maybe_selection_pattern(pattern)
             .response_templates(HashMap::from([(
