@@ -2,6 +2,8 @@
 #   make local    the whole pipeline on this machine (ORDERS_PORT, ORDERS_WAIT_SECONDS, ...)
 #   make test     everything CI runs (lint, unit, emulator and end-to-end tests, zips)
 #   make preview  the Pulumi program against a mock engine: target/preview/plan.json, no cloud
+#   make engine   its whole lifecycle under the real pulumi CLI, offline: target/engine/report.json
+#   make destroy  `pulumi destroy` of the selected stack, in one run
 #   make zips     the Lambda zip archives, one per function (ARCH=x86_64|arm64)
 
 SHELL := /bin/bash
@@ -22,7 +24,15 @@ FUNCTIONS := start-order manage-order-state process-payment send-order get-order
 PROVIDER_VERSION := $(shell python3 -c "import json; print(json.load(open('infra/schema/aws.json'))['version'])")
 PROVIDER_SDK := target/provider/aws-$(PROVIDER_VERSION)
 
-.PHONY: help local venv lint tests test reliability bench zips check-zips check-schema preview clean
+# The real pulumi CLI, built from its Go module (engine/pulumi/go.mod pins the version) into a
+# cache outside the clone, and the stand-in language host (engine/pulumi/language-rust).
+PULUMI_VERSION := $(shell sed -n 's/^[[:space:]]*github.com\/pulumi\/pulumi\/pkg\/v3 \(v[^ ]*\).*/\1/p' engine/pulumi/go.mod)
+ENGINE_CACHE ?= $(HOME)/.cache/serverless-orders/pulumi-$(PULUMI_VERSION)
+# The lifecycle test finds them through these.
+export ORDERS_PULUMI := $(ENGINE_CACHE)/pulumi
+export ORDERS_LANGUAGE_HOST := $(CURDIR)/target/engine/bin/pulumi-language-rust
+
+.PHONY: help local venv lint tests test reliability bench zips check-zips check-schema preview engine engine-tools destroy clean
 
 help:
 	@echo "make local       run the whole pipeline here (API on 127.0.0.1:$${ORDERS_PORT:-3000})"
@@ -30,6 +40,8 @@ help:
 	@echo "make reliability run the load, fault and bad-input tests with their figures"
 	@echo "make bench       measure sizes, cold starts, memory, handler cost, throughput, cost"
 	@echo "make preview     run the Pulumi program offline (mock engine): target/preview/plan.json"
+	@echo "make engine      its whole lifecycle under the real pulumi CLI, offline: target/engine/report.json"
+	@echo "make destroy     pulumi destroy of the selected stack, in one run"
 	@echo "make zips        build the Lambda zips (ARCH=$(ARCH))"
 	@echo "make venv        install the pinned emulator and cargo-lambda into .venv"
 
@@ -53,8 +65,8 @@ tests:
 	@echo "Reliability figures of this run:"
 	@cat target/tmp/reliability-*.json
 
-# The zips come first: the offline preview tests deploy them.
-test: venv lint zips check-zips check-schema tests
+# The zips come first: the offline preview and lifecycle tests deploy them.
+test: venv lint zips check-zips check-schema engine-tools tests
 
 # The reliability tests alone, with their figures; ORDERS_LOAD_ORDERS, ORDERS_LOAD_CONCURRENCY
 # and ORDERS_FUZZ_CASES size them.
@@ -89,8 +101,32 @@ check-schema: $(PROVIDER_SDK)/package/package.json
 # The no-cloud `pulumi preview`: the program against the mock engine with the dev stack's
 # settings, deploying this machine's zips. PREVIEW_FLAGS=--update answers as after a deploy.
 preview: zips
-	cargo build --locked --quiet --package orders-infra --bins
+	cargo build --locked --quiet --package orders-infra --package orders-engine --bins
 	target/debug/orders-preview --stack dev --set architecture=$(ARCH) --set buildFunctions=false $(PREVIEW_FLAGS)
+
+$(ORDERS_PULUMI): engine/pulumi/go.mod engine/pulumi/go.sum
+	@echo "building pulumi $(PULUMI_VERSION) from its Go module (minutes, once) into $(ENGINE_CACHE)"
+	cd engine/pulumi && go build -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$(PULUMI_VERSION)" \
+		-o $@ github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+
+$(ORDERS_LANGUAGE_HOST): engine/pulumi/language-rust/main.go engine/pulumi/go.mod engine/pulumi/go.sum
+	cd engine/pulumi && go build -o $@ ./language-rust
+
+engine-tools: $(ORDERS_PULUMI) $(ORDERS_LANGUAGE_HOST)
+
+# Stack, config (one secret), preview, up, outputs, no-change runs from two checkouts, a
+# config change, destroy: the README's deploy steps under the real engine, with the stand-in
+# provider's made-up account in place of AWS.
+engine: venv zips engine-tools
+	cargo test --locked --package orders-engine --test lifecycle -- --nocapture
+
+# `pulumi destroy` in one run: the program sends no dependency edges, so the engine would
+# delete in any order; record them in the state first (tools/record_dependencies.py).
+destroy:
+	@mkdir -p target
+	pulumi stack export | python3 tools/record_dependencies.py > target/stack-with-dependencies.json
+	pulumi stack import --file target/stack-with-dependencies.json
+	pulumi destroy --yes $(DESTROY_FLAGS)
 
 clean:
 	cargo clean

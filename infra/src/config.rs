@@ -2,11 +2,13 @@
 //! which `pulumi config set` fixes them.
 //!
 //! gestalt only offers required keys, so optional ones are read from `PULUMI_CONFIG`, the
-//! JSON map (`"project:key"` → string) the engine passes to every program.
+//! JSON map (`"project:key"` → string) the engine passes to every program, decrypted. Which
+//! keys the stack holds as secrets comes in `PULUMI_CONFIG_SECRET_KEYS`; values taken from
+//! them are passed on as secrets, so that the state holds them encrypted too.
 
 use anyhow::{Context, Result, bail, ensure};
 use order_stack::{DEFAULT_PAYMENT_SUCCESS_PROBABILITY, DEFAULT_WAIT_SECONDS};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The name in `Pulumi.yaml`; it namespaces the keys below.
 pub const PROJECT: &str = "serverless-orders";
@@ -46,8 +48,11 @@ pub struct StackConfig {
     pub region: String,
     /// Receives every order's final-status email (after confirming the subscription).
     pub notification_email: String,
+    /// Set with `pulumi config set --secret`: kept a secret in the state.
+    pub notification_email_secret: bool,
     /// Receives the dead-letter-queue alarm; the notification email unless set.
     pub alarm_email: String,
+    pub alarm_email_secret: bool,
     pub wait_seconds: u32,
     pub payment_success_probability: f64,
     pub architecture: Architecture,
@@ -70,11 +75,20 @@ impl StackConfig {
         let values: BTreeMap<String, String> =
             serde_json::from_str(&raw).context("PULUMI_CONFIG is not a JSON map of strings")?;
         let stack = std::env::var("PULUMI_STACK").context("PULUMI_STACK is not set")?;
-        Self::from_values(&values, &stack)
+        let raw = std::env::var("PULUMI_CONFIG_SECRET_KEYS").unwrap_or_else(|_| "[]".into());
+        let secret_keys: BTreeSet<String> = serde_json::from_str(&raw)
+            .context("PULUMI_CONFIG_SECRET_KEYS is not a JSON list of strings")?;
+        Self::from_values(&values, &secret_keys, &stack)
     }
 
-    pub fn from_values(values: &BTreeMap<String, String>, stack: &str) -> Result<Self> {
+    /// `values`: `"project:key"` → value; `secret_keys`: the keys among them held as secrets.
+    pub fn from_values(
+        values: &BTreeMap<String, String>,
+        secret_keys: &BTreeSet<String>,
+        stack: &str,
+    ) -> Result<Self> {
         let get = |key: &str| values.get(&format!("{PROJECT}:{key}")).map(String::as_str);
+        let secret = |key: &str| secret_keys.contains(&format!("{PROJECT}:{key}"));
 
         let region = values
             .get("aws:region")
@@ -154,10 +168,18 @@ impl StackConfig {
             "throttlingRateLimit and throttlingBurstLimit must be positive"
         );
 
+        let notification_email_secret = secret("notificationEmail");
+        let alarm_email_secret = match get("alarmEmail") {
+            Some(_) => secret("alarmEmail"),
+            None => notification_email_secret,
+        };
+
         Ok(Self {
             region,
             notification_email,
+            notification_email_secret,
             alarm_email,
+            alarm_email_secret,
             wait_seconds,
             payment_success_probability,
             architecture,
@@ -227,7 +249,7 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_only_the_required_keys_are_set() {
-        let config = StackConfig::from_values(&values(&[]), "Dev").unwrap();
+        let config = StackConfig::from_values(&values(&[]), &BTreeSet::new(), "Dev").unwrap();
         assert_eq!(config.region, "eu-west-1");
         assert_eq!(config.alarm_email, "orders@example.com");
         assert_eq!(config.wait_seconds, 30);
@@ -237,6 +259,25 @@ mod tests {
         assert_eq!(config.prefix, "orders-dev");
         assert!(config.build_functions);
         assert!(config.manage_api_gateway_account);
+    }
+
+    #[test]
+    fn emails_set_as_secrets_stay_secret_and_the_alarm_email_inherits_it() {
+        let secret = BTreeSet::from([format!("{PROJECT}:notificationEmail")]);
+        let config = StackConfig::from_values(&values(&[]), &secret, "dev").unwrap();
+        assert!(config.notification_email_secret);
+        assert!(
+            config.alarm_email_secret,
+            "it defaults to the secret address"
+        );
+
+        let own_alarm = values(&[("alarmEmail", "ops@example.com")]);
+        let config = StackConfig::from_values(&own_alarm, &secret, "dev").unwrap();
+        assert!(config.notification_email_secret);
+        assert!(!config.alarm_email_secret);
+
+        let config = StackConfig::from_values(&own_alarm, &BTreeSet::new(), "dev").unwrap();
+        assert!(!config.notification_email_secret && !config.alarm_email_secret);
     }
 
     #[test]
@@ -250,6 +291,7 @@ mod tests {
                 ("prefix", "shop-prod"),
                 ("buildFunctions", "false"),
             ]),
+            &BTreeSet::new(),
             "prod",
         )
         .unwrap();
@@ -281,7 +323,8 @@ mod tests {
             (vec![("alarmEmail", "ops")], "alarmEmail"),
         ];
         for (pairs, key) in cases {
-            let error = StackConfig::from_values(&values(&pairs), "dev").unwrap_err();
+            let error =
+                StackConfig::from_values(&values(&pairs), &BTreeSet::new(), "dev").unwrap_err();
             assert!(error.to_string().contains(key), "{pairs:?}: {error}");
         }
     }
@@ -290,7 +333,7 @@ mod tests {
     fn missing_required_keys_say_how_to_set_them() {
         let mut map = values(&[]);
         map.remove(&format!("{PROJECT}:notificationEmail"));
-        let error = StackConfig::from_values(&map, "dev").unwrap_err();
+        let error = StackConfig::from_values(&map, &BTreeSet::new(), "dev").unwrap_err();
         assert!(
             error
                 .to_string()
@@ -298,7 +341,7 @@ mod tests {
         );
         let mut map = values(&[]);
         map.remove("aws:region");
-        let error = StackConfig::from_values(&map, "dev").unwrap_err();
+        let error = StackConfig::from_values(&map, &BTreeSet::new(), "dev").unwrap_err();
         assert!(error.to_string().contains("pulumi config set aws:region"));
     }
 }

@@ -1,5 +1,5 @@
-//! The Pulumi program of Serverless Orders (on `pulumi_gestalt_rust`), and the mock engine
-//! that runs it offline for previews and tests.
+//! The Pulumi program of Serverless Orders (on `pulumi_gestalt_rust`). The engine harness
+//! that runs it with no cloud is the `orders-engine` crate.
 //!
 //! [`program`] reads like the architecture: topics and table, the task functions, the state
 //! machine, the queue and its consumer, then the API in front of it all. Names and settings
@@ -13,7 +13,6 @@ pub mod iam;
 pub mod logs;
 pub mod notifications;
 pub mod outputs;
-pub mod preview;
 pub mod queue;
 pub mod table;
 pub mod workflow;

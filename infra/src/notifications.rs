@@ -31,7 +31,11 @@ pub fn create(ctx: &Context, names: &Names, config: &StackConfig) -> Topics {
         topic_subscription::TopicSubscriptionArgs::builder()
             .topic(notifications.arn.clone())
             .protocol("email")
-            .endpoint(config.notification_email.clone())
+            .endpoint(plain_or_secret(
+                ctx,
+                &config.notification_email,
+                config.notification_email_secret,
+            ))
             .build_struct(),
     );
 
@@ -59,7 +63,11 @@ pub fn create(ctx: &Context, names: &Names, config: &StackConfig) -> Topics {
         topic_subscription::TopicSubscriptionArgs::builder()
             .topic(alarms.arn.clone())
             .protocol("email")
-            .endpoint(config.alarm_email.clone())
+            .endpoint(plain_or_secret(
+                ctx,
+                &config.alarm_email,
+                config.alarm_email_secret,
+            ))
             .build_struct(),
     );
 
@@ -67,5 +75,15 @@ pub fn create(ctx: &Context, names: &Names, config: &StackConfig) -> Topics {
         notifications_arn: notifications.arn,
         restaurant_arn: restaurant.arn,
         alarms_arn: alarms.arn,
+    }
+}
+
+/// A configured value, a secret in the state if the stack holds it as one.
+fn plain_or_secret(ctx: &Context, value: &str, secret: bool) -> Output<String> {
+    let value = value.to_string();
+    if secret {
+        ctx.new_secret(&value)
+    } else {
+        Output::new(value)
     }
 }

@@ -2,8 +2,10 @@
 //! update mode, with assertions on what it registers. No `pulumi` CLI, no cloud.
 
 use order_stack::{FUNCTIONS, MAX_RECEIVE_COUNT, Names};
+use orders_engine::mock::{
+    self as preview, Mode, Plan, PlannedResource, ProgramRun, RunOptions, UNKNOWN,
+};
 use orders_infra::iam::wildcard_only;
-use orders_infra::preview::{self, Mode, Plan, PlannedResource, ProgramRun, RunOptions, UNKNOWN};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -55,9 +57,11 @@ fn run(mode: Mode, config: BTreeMap<String, String>) -> ProgramRun {
 fn run_program(mode: Mode, config: BTreeMap<String, String>) -> ProgramRun {
     preview::run(RunOptions {
         program: PathBuf::from(env!("CARGO_BIN_EXE_orders-infra")),
+        project: PROJECT.into(),
         mode,
         stack: "dev".into(),
         config,
+        secret_keys: Default::default(),
         root: root(),
         timeout: Duration::from_secs(1800),
     })

@@ -8,14 +8,15 @@
 //!   everything the provider computes (ARNs, URLs) left unknown;
 //! - update: an id, and provider-computed outputs made up in the shape AWS gives them.
 
+use crate::aws_shapes::{self, Generated};
+use crate::wire::{is_unknown, map_to_proto, struct_to_json};
 use anyhow::{Context as _, Result, bail};
-use prost_types::value::Kind;
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
 use rpc::engine_server::{Engine, EngineServer};
 use rpc::resource_monitor_server::{ResourceMonitor, ResourceMonitorServer};
 use serde::Serialize;
-use serde_json::{Map, Number, Value, json};
-use std::collections::BTreeMap;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,10 +24,8 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status};
 
-/// How the engine marks a value it does not know yet (preview).
-pub const UNKNOWN: &str = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-/// The account the update mode pretends to deploy into.
-pub const ACCOUNT: &str = "123456789012";
+pub use crate::aws_shapes::ACCOUNT;
+pub use crate::wire::UNKNOWN;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,10 +73,14 @@ impl Plan {
 /// One run of the program against the mock engine.
 pub struct RunOptions {
     pub program: PathBuf,
+    /// The project's name (`name:` in `Pulumi.yaml`).
+    pub project: String,
     pub mode: Mode,
     pub stack: String,
     /// `PULUMI_CONFIG`: `"project:key"` → value.
     pub config: BTreeMap<String, String>,
+    /// `PULUMI_CONFIG_SECRET_KEYS`: the keys of `config` the stack holds as secrets.
+    pub secret_keys: BTreeSet<String>,
     /// Where `Pulumi.yaml` is (the workspace).
     pub root: PathBuf,
     pub timeout: Duration,
@@ -117,7 +120,7 @@ pub fn run(options: RunOptions) -> Result<ProgramRun> {
 }
 
 async fn run_async(options: RunOptions) -> Result<ProgramRun> {
-    let project = crate::config::PROJECT.to_string();
+    let project = options.project.clone();
     let recorder = Arc::new(Recorder {
         mode: options.mode,
         project: project.clone(),
@@ -161,7 +164,10 @@ async fn run_async(options: RunOptions) -> Result<ProgramRun> {
             },
         )
         .env("PULUMI_CONFIG", serde_json::to_string(&options.config)?)
-        .env("PULUMI_CONFIG_SECRET_KEYS", "[]")
+        .env(
+            "PULUMI_CONFIG_SECRET_KEYS",
+            serde_json::to_string(&options.secret_keys)?,
+        )
         .stdout(std::process::Stdio::inherit())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -194,189 +200,14 @@ async fn run_async(options: RunOptions) -> Result<ProgramRun> {
     })
 }
 
-fn to_json(value: &prost_types::Value) -> Value {
-    match &value.kind {
-        None | Some(Kind::NullValue(_)) => Value::Null,
-        Some(Kind::BoolValue(b)) => Value::Bool(*b),
-        // Integers as integers, so the plan reads as the program wrote it.
-        Some(Kind::NumberValue(n)) if n.fract() == 0.0 && n.abs() < 9e15 => json!(*n as i64),
-        Some(Kind::NumberValue(n)) => Number::from_f64(*n).map_or(Value::Null, Value::Number),
-        Some(Kind::StringValue(s)) => Value::String(s.clone()),
-        Some(Kind::ListValue(list)) => Value::Array(list.values.iter().map(to_json).collect()),
-        Some(Kind::StructValue(object)) => Value::Object(struct_to_json(object)),
+/// The mock's generated ids are fixed, so its plans can be snapshotted.
+fn fixed_id(generated: Generated, logical_name: &str) -> String {
+    match generated {
+        Generated::MappingUuid => "3b8f5a2e-0c1d-4e6f-9a7b-8c9d0e1f2a3b".into(),
+        Generated::RestApiId => "a1b2c3d4e5".into(),
+        Generated::RootResourceId => "r00t1d".into(),
+        Generated::Id => format!("{logical_name}-id"),
     }
-}
-
-fn struct_to_json(object: &prost_types::Struct) -> Map<String, Value> {
-    object
-        .fields
-        .iter()
-        .map(|(key, value)| (key.clone(), to_json(value)))
-        .collect()
-}
-
-fn to_proto(value: &Value) -> prost_types::Value {
-    let kind = match value {
-        Value::Null => Kind::NullValue(0),
-        Value::Bool(b) => Kind::BoolValue(*b),
-        Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or_default()),
-        Value::String(s) => Kind::StringValue(s.clone()),
-        Value::Array(items) => Kind::ListValue(prost_types::ListValue {
-            values: items.iter().map(to_proto).collect(),
-        }),
-        Value::Object(object) => Kind::StructValue(map_to_proto(object)),
-    };
-    prost_types::Value { kind: Some(kind) }
-}
-
-fn map_to_proto(object: &Map<String, Value>) -> prost_types::Struct {
-    prost_types::Struct {
-        fields: object
-            .iter()
-            .map(|(key, value)| (key.clone(), to_proto(value)))
-            .collect(),
-    }
-}
-
-fn is_unknown(value: &Value) -> bool {
-    value.as_str() == Some(UNKNOWN)
-}
-
-/// What the provider would report after creating the resource: the inputs, plus the
-/// properties it computes, in AWS's formats.
-fn computed_outputs(
-    region: &str,
-    type_token: &str,
-    logical_name: &str,
-    inputs: &Map<String, Value>,
-) -> (String, Map<String, Value>) {
-    let mut outputs = inputs.clone();
-    let name = inputs
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or(logical_name)
-        .to_string();
-    let input = |key: &str| {
-        inputs
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let mut set = |key: &str, value: String| {
-        outputs.insert(key.into(), Value::String(value));
-    };
-    let id = match type_token {
-        "aws:sqs/queue:Queue" => {
-            let url = format!("https://sqs.{region}.amazonaws.com/{ACCOUNT}/{name}");
-            set("arn", format!("arn:aws:sqs:{region}:{ACCOUNT}:{name}"));
-            set("url", url.clone());
-            set("name", name);
-            url
-        }
-        "aws:cloudwatch/metricAlarm:MetricAlarm" => {
-            set(
-                "arn",
-                format!("arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{name}"),
-            );
-            name
-        }
-        "aws:cloudwatch/logGroup:LogGroup" => {
-            set(
-                "arn",
-                format!("arn:aws:logs:{region}:{ACCOUNT}:log-group:{name}"),
-            );
-            set("name", name.clone());
-            name
-        }
-        "aws:dynamodb/table:Table" => {
-            set(
-                "arn",
-                format!("arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}"),
-            );
-            set("name", name.clone());
-            name
-        }
-        "aws:sns/topic:Topic" => {
-            let arn = format!("arn:aws:sns:{region}:{ACCOUNT}:{name}");
-            set("arn", arn.clone());
-            set("name", name);
-            arn
-        }
-        "aws:sns/topicSubscription:TopicSubscription" => {
-            let arn = format!("{}:{logical_name}-subscription", input("topic"));
-            set("arn", arn.clone());
-            arn
-        }
-        "aws:iam/role:Role" => {
-            set("arn", format!("arn:aws:iam::{ACCOUNT}:role/{name}"));
-            set("name", name.clone());
-            name
-        }
-        "aws:iam/rolePolicy:RolePolicy" => {
-            set("name", name.clone());
-            format!("{}:{name}", input("role"))
-        }
-        "aws:lambda/function:Function" => {
-            let arn = format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{name}");
-            set(
-                "invokeArn",
-                format!(
-                    "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"
-                ),
-            );
-            set("arn", arn);
-            set("name", name.clone());
-            name
-        }
-        "aws:lambda/eventSourceMapping:EventSourceMapping" => {
-            let uuid = "3b8f5a2e-0c1d-4e6f-9a7b-8c9d0e1f2a3b".to_string();
-            set("uuid", uuid.clone());
-            uuid
-        }
-        "aws:apigateway/restApi:RestApi" => {
-            let id = "a1b2c3d4e5".to_string();
-            set("rootResourceId", "r00t1d".into());
-            set(
-                "executionArn",
-                format!("arn:aws:execute-api:{region}:{ACCOUNT}:{id}"),
-            );
-            set(
-                "arn",
-                format!("arn:aws:apigateway:{region}::/restapis/{id}"),
-            );
-            id
-        }
-        "aws:apigateway/resource:Resource" => {
-            set("path", format!("/{}", input("pathPart")));
-            format!("{logical_name}-id")
-        }
-        "aws:apigateway/stage:Stage" => {
-            let api = input("restApi");
-            let stage = input("stageName");
-            set(
-                "invokeUrl",
-                format!("https://{api}.execute-api.{region}.amazonaws.com/{stage}"),
-            );
-            set(
-                "arn",
-                format!("arn:aws:apigateway:{region}::/restapis/{api}/stages/{stage}"),
-            );
-            set(
-                "executionArn",
-                format!("arn:aws:execute-api:{region}:{ACCOUNT}:{api}/{stage}"),
-            );
-            format!("ags-{api}-{stage}")
-        }
-        "aws:sfn/stateMachine:StateMachine" => {
-            let arn = format!("arn:aws:states:{region}:{ACCOUNT}:stateMachine:{name}");
-            set("arn", arn.clone());
-            set("name", name);
-            arn
-        }
-        _ => format!("{logical_name}-id"),
-    };
-    (id, outputs)
 }
 
 #[tonic::async_trait]
@@ -422,7 +253,13 @@ impl ResourceMonitor for Monitor {
                         request.r#type, request.name
                     )));
                 }
-                computed_outputs(&recorder.region, &request.r#type, &request.name, &inputs)
+                aws_shapes::created(
+                    &recorder.region,
+                    &request.r#type,
+                    &request.name,
+                    &inputs,
+                    &mut |generated| fixed_id(generated, &request.name),
+                )
             }
         };
         Ok(Response::new(rpc::RegisterResourceResponse {

@@ -4,9 +4,9 @@
 //! Usage: orders-preview [--stack dev] [--update] [--set key=value]...
 
 use anyhow::{Context, Result, bail};
-use orders_infra::preview::{self, Mode, RunOptions};
+use orders_engine::mock::{self as preview, Mode, RunOptions};
+use orders_engine::project;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 fn main() {
@@ -30,12 +30,9 @@ fn run() -> Result<()> {
         }
     }
 
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .context("the crate has a parent directory")?
-        .to_path_buf();
-    let settings_file = root.join(format!("Pulumi.{stack}.yaml"));
-    let mut config = stack_config(&settings_file)?;
+    let root = project::root();
+    let project = project::project_name(&root)?;
+    let mut config = project::stack_config(&root, &stack)?;
     for assignment in overrides {
         let (key, value) = assignment
             .split_once('=')
@@ -43,17 +40,20 @@ fn run() -> Result<()> {
         let key = if key.contains(':') {
             key.to_string()
         } else {
-            format!("{}:{key}", orders_infra::config::PROJECT)
+            format!("{project}:{key}")
         };
         config.insert(key, value.to_string());
     }
 
+    // Built beside this binary (`make preview` builds both).
     let program = std::env::current_exe()?.with_file_name("orders-infra");
     let run = preview::run(RunOptions {
         program,
+        project,
         mode,
         stack,
         config,
+        secret_keys: Default::default(),
         root: root.clone(),
         timeout: Duration::from_secs(1800),
     })?;
@@ -88,30 +88,4 @@ fn run() -> Result<()> {
     }
     println!("plan written to {}", out.display());
     Ok(())
-}
-
-/// The `config:` map of a stack settings file, as the engine would pass it.
-fn stack_config(path: &std::path::Path) -> Result<BTreeMap<String, String>> {
-    #[derive(serde::Deserialize)]
-    struct StackSettings {
-        #[serde(default)]
-        config: BTreeMap<String, serde_yaml_ng::Value>,
-    }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let settings: StackSettings = serde_yaml_ng::from_str(&text)
-        .with_context(|| format!("{} is not valid", path.display()))?;
-    settings
-        .config
-        .into_iter()
-        .map(|(key, value)| {
-            let value = match value {
-                serde_yaml_ng::Value::String(s) => s,
-                serde_yaml_ng::Value::Number(n) => n.to_string(),
-                serde_yaml_ng::Value::Bool(b) => b.to_string(),
-                other => bail!("{key}: only plain values are supported, not {other:?}"),
-            };
-            Ok((key, value))
-        })
-        .collect()
 }

@@ -1,0 +1,158 @@
+//! What AWS answers when a resource is created: ids, ARNs and URLs in AWS's formats. The mock
+//! engine's update mode and the stand-in provider both answer with these.
+
+use serde_json::{Map, Value};
+
+/// The account resources are made up in.
+pub const ACCOUNT: &str = "123456789012";
+
+/// The ids AWS makes up itself (the others derive from names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generated {
+    /// An event source mapping's UUID.
+    MappingUuid,
+    /// A REST API's id (10 characters).
+    RestApiId,
+    /// The id of a REST API's root resource `/`.
+    RootResourceId,
+    /// Any other generated id (API Gateway resources, deployments, ...).
+    Id,
+}
+
+/// What the provider reports after creating a resource: its id, and the inputs plus the
+/// properties it computes, in AWS's formats. `fresh` mints the ids AWS generates.
+pub fn created(
+    region: &str,
+    type_token: &str,
+    logical_name: &str,
+    inputs: &Map<String, Value>,
+    fresh: &mut dyn FnMut(Generated) -> String,
+) -> (String, Map<String, Value>) {
+    let mut outputs = inputs.clone();
+    let name = inputs
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or(logical_name)
+        .to_string();
+    let input = |key: &str| {
+        inputs
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut set = |key: &str, value: String| {
+        outputs.insert(key.into(), Value::String(value));
+    };
+    let id = match type_token {
+        "aws:sqs/queue:Queue" => {
+            let url = format!("https://sqs.{region}.amazonaws.com/{ACCOUNT}/{name}");
+            set("arn", format!("arn:aws:sqs:{region}:{ACCOUNT}:{name}"));
+            set("url", url.clone());
+            set("name", name);
+            url
+        }
+        "aws:cloudwatch/metricAlarm:MetricAlarm" => {
+            set(
+                "arn",
+                format!("arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{name}"),
+            );
+            name
+        }
+        "aws:cloudwatch/logGroup:LogGroup" => {
+            set(
+                "arn",
+                format!("arn:aws:logs:{region}:{ACCOUNT}:log-group:{name}"),
+            );
+            set("name", name.clone());
+            name
+        }
+        "aws:dynamodb/table:Table" => {
+            set(
+                "arn",
+                format!("arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}"),
+            );
+            set("name", name.clone());
+            name
+        }
+        "aws:sns/topic:Topic" => {
+            let arn = format!("arn:aws:sns:{region}:{ACCOUNT}:{name}");
+            set("arn", arn.clone());
+            set("name", name);
+            arn
+        }
+        "aws:sns/topicSubscription:TopicSubscription" => {
+            let arn = format!("{}:{logical_name}-subscription", input("topic"));
+            set("arn", arn.clone());
+            arn
+        }
+        "aws:iam/role:Role" => {
+            set("arn", format!("arn:aws:iam::{ACCOUNT}:role/{name}"));
+            set("name", name.clone());
+            name
+        }
+        "aws:iam/rolePolicy:RolePolicy" => {
+            set("name", name.clone());
+            format!("{}:{name}", input("role"))
+        }
+        "aws:lambda/function:Function" => {
+            let arn = format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{name}");
+            set(
+                "invokeArn",
+                format!(
+                    "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+                ),
+            );
+            set("arn", arn);
+            set("name", name.clone());
+            name
+        }
+        "aws:lambda/eventSourceMapping:EventSourceMapping" => {
+            let uuid = fresh(Generated::MappingUuid);
+            set("uuid", uuid.clone());
+            uuid
+        }
+        "aws:apigateway/restApi:RestApi" => {
+            let id = fresh(Generated::RestApiId);
+            set("rootResourceId", fresh(Generated::RootResourceId));
+            set(
+                "executionArn",
+                format!("arn:aws:execute-api:{region}:{ACCOUNT}:{id}"),
+            );
+            set(
+                "arn",
+                format!("arn:aws:apigateway:{region}::/restapis/{id}"),
+            );
+            id
+        }
+        "aws:apigateway/resource:Resource" => {
+            set("path", format!("/{}", input("pathPart")));
+            fresh(Generated::Id)
+        }
+        "aws:apigateway/stage:Stage" => {
+            let api = input("restApi");
+            let stage = input("stageName");
+            set(
+                "invokeUrl",
+                format!("https://{api}.execute-api.{region}.amazonaws.com/{stage}"),
+            );
+            set(
+                "arn",
+                format!("arn:aws:apigateway:{region}::/restapis/{api}/stages/{stage}"),
+            );
+            set(
+                "executionArn",
+                format!("arn:aws:execute-api:{region}:{ACCOUNT}:{api}/{stage}"),
+            );
+            format!("ags-{api}-{stage}")
+        }
+        "aws:sfn/stateMachine:StateMachine" => {
+            let arn = format!("arn:aws:states:{region}:{ACCOUNT}:stateMachine:{name}");
+            set("arn", arn.clone());
+            set("name", name);
+            arn
+        }
+        _ => fresh(Generated::Id),
+    };
+    (id, outputs)
+}
