@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 /// Share of payments that go through (the stack's default).
-const PAID: f64 = order_stack::DEFAULT_PAYMENT_SUCCESS_PROBABILITY;
+const PAID: f64 = order_core::SuccessProbability::DEFAULT.value();
 
 // List prices, USD, us-east-1, as AWS publishes them (check before relying on them).
 const STANDARD_PER_TRANSITION: f64 = 25.0 / 1e6;
@@ -56,7 +56,7 @@ pub fn per_million_orders(lambda_ms: &[f64]) -> Value {
     // SendMessage, plus receive and delete for each batch of ten.
     let sqs_requests = 1.0 + 2.0 / order_stack::BATCH_SIZE as f64;
     // Express bills the whole run, the wait included, in 64 MB chunks and 100 ms steps.
-    let express_seconds = order_stack::DEFAULT_WAIT_SECONDS as f64 + 0.2;
+    let express_seconds = order_core::WaitSeconds::DEFAULT.value() as f64 + 0.2;
 
     let items = [
         (
@@ -92,7 +92,7 @@ pub fn per_million_orders(lambda_ms: &[f64]) -> Value {
             "lambda_invocations_per_order": lambda_requests,
             "dynamodb_writes_per_order": writes,
             "dynamodb_reads_per_order": reads,
-            "wait_seconds": order_stack::DEFAULT_WAIT_SECONDS,
+            "wait_seconds": order_core::WaitSeconds::DEFAULT.value(),
         },
         "standard_items_usd": items.iter().map(|(name, c)| json!({"item": name, "usd": c * orders})).collect::<Vec<_>>(),
         "standard_total_usd": standard_total,

@@ -2,6 +2,7 @@
 //! cold starts (process start → ready for work, and → first answer) and peak memory
 //! after many invocations with real I/O against the emulator.
 
+use order_core::settings::env;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -85,10 +86,10 @@ async fn spawn(
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_ENDPOINT_URL", &backing.endpoint)
-        .env("ORDERS_TABLE", &backing.table)
-        .env("NOTIFY_TOPIC_ARN", &backing.topic_arn)
-        .env("RESTAURANT_TOPIC_ARN", &backing.topic_arn)
-        .env("STATE_MACHINE_ARN", &backing.state_machine_arn)
+        .env(env::ORDERS_TABLE, &backing.table)
+        .env(env::NOTIFY_TOPIC_ARN, &backing.topic_arn)
+        .env(env::RESTAURANT_TOPIC_ARN, &backing.topic_arn)
+        .env(env::STATE_MACHINE_ARN, &backing.state_machine_arn)
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -7,7 +7,7 @@
 //! them are passed on as secrets, so that the state holds them encrypted too.
 
 use anyhow::{Context, Result, bail, ensure};
-use order_stack::{DEFAULT_PAYMENT_SUCCESS_PROBABILITY, DEFAULT_WAIT_SECONDS};
+use order_core::{SuccessProbability, WaitSeconds};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The name in `Pulumi.yaml`; it namespaces the keys below.
@@ -53,8 +53,8 @@ pub struct StackConfig {
     /// Receives the dead-letter-queue alarm; the notification email unless set.
     pub alarm_email: String,
     pub alarm_email_secret: bool,
-    pub wait_seconds: u32,
-    pub payment_success_probability: f64,
+    pub wait_seconds: WaitSeconds,
+    pub payment_success_probability: SuccessProbability,
     pub architecture: Architecture,
     pub log_retention_days: u32,
     /// Prefix of every resource name; `orders-<stack>` unless set.
@@ -114,21 +114,13 @@ impl StackConfig {
             "alarmEmail {alarm_email:?} is not an email address"
         );
 
-        let wait_seconds = parse_or(get("waitSeconds"), "waitSeconds", DEFAULT_WAIT_SECONDS)?;
-        ensure!(
-            wait_seconds <= 86_400,
-            "waitSeconds must be between 0 and 86400 (one day), not {wait_seconds}"
-        );
+        let wait_seconds = parse_or(get("waitSeconds"), "waitSeconds", WaitSeconds::DEFAULT)?;
 
         let payment_success_probability = parse_or(
             get("paymentSuccessProbability"),
             "paymentSuccessProbability",
-            DEFAULT_PAYMENT_SUCCESS_PROBABILITY,
+            SuccessProbability::DEFAULT,
         )?;
-        ensure!(
-            (0.0..=1.0).contains(&payment_success_probability),
-            "paymentSuccessProbability must be between 0 and 1, not {payment_success_probability}"
-        );
 
         let architecture = match get("architecture").unwrap_or("arm64") {
             "arm64" => Architecture::Arm64,
@@ -252,8 +244,8 @@ mod tests {
         let config = StackConfig::from_values(&values(&[]), &BTreeSet::new(), "Dev").unwrap();
         assert_eq!(config.region, "eu-west-1");
         assert_eq!(config.alarm_email, "orders@example.com");
-        assert_eq!(config.wait_seconds, 30);
-        assert_eq!(config.payment_success_probability, 0.8);
+        assert_eq!(config.wait_seconds, WaitSeconds::DEFAULT);
+        assert_eq!(config.payment_success_probability.value(), 0.8);
         assert_eq!(config.architecture, Architecture::Arm64);
         assert_eq!(config.log_retention_days, 14);
         assert_eq!(config.prefix, "orders-dev");
@@ -295,8 +287,8 @@ mod tests {
             "prod",
         )
         .unwrap();
-        assert_eq!(config.wait_seconds, 5);
-        assert_eq!(config.payment_success_probability, 0.25);
+        assert_eq!(config.wait_seconds.value(), 5);
+        assert_eq!(config.payment_success_probability.value(), 0.25);
         assert_eq!(config.architecture, Architecture::X86_64);
         assert_eq!(config.log_retention_days, 30);
         assert_eq!(config.prefix, "shop-prod");

@@ -28,8 +28,22 @@ pub struct FunctionDef<'a> {
     pub artifact: &'a Artifact,
 }
 
-pub fn create(ctx: &Context, names: &Names, config: &StackConfig, def: FunctionDef) -> Function {
+/// Fails if `def` sets other environment variables than the function reads.
+pub fn create(
+    ctx: &Context,
+    names: &Names,
+    config: &StackConfig,
+    def: FunctionDef,
+) -> anyhow::Result<Function> {
     let spec = def.spec;
+    let mut set: Vec<&str> = def.environment.iter().map(|(key, _)| *key).collect();
+    set.sort_unstable();
+    anyhow::ensure!(
+        set == spec.environment,
+        "{} reads {:?} from its environment, the program sets {set:?}",
+        spec.name,
+        spec.environment
+    );
     let function_name = names.function(spec.name);
     let log_group = logs::create(
         ctx,
@@ -94,9 +108,9 @@ pub fn create(ctx: &Context, names: &Names, config: &StackConfig, def: FunctionD
             .logging_config(logging)
             .build_struct(),
     );
-    Function {
+    Ok(Function {
         arn: function.arn,
         name: function.name,
         invoke_arn: function.invoke_arn,
-    }
+    })
 }

@@ -26,6 +26,7 @@ use crate::aws::lambda::event_source_mapping;
 use crate::functions::FunctionDef;
 use crate::iam::Grant;
 use anyhow::{Context as _, Result};
+use order_core::settings::env;
 use order_stack::{
     BATCH_SIZE, GET_ORDER, MANAGE_ORDER_STATE, Names, PROCESS_PAYMENT, SEND_ORDER, START_ORDER,
 };
@@ -86,8 +87,8 @@ pub fn program(ctx: &Context) -> Result<()> {
             spec: spec(MANAGE_ORDER_STATE),
             description: "Saves orders and their status changes, and tells the customer",
             environment: vec![
-                ("ORDERS_TABLE", table.name.clone()),
-                ("NOTIFY_TOPIC_ARN", topics.notifications_arn.clone()),
+                (env::ORDERS_TABLE, table.name.clone()),
+                (env::NOTIFY_TOPIC_ARN, topics.notifications_arn.clone()),
             ],
             grants: vec![
                 Grant::new(
@@ -107,7 +108,7 @@ pub fn program(ctx: &Context) -> Result<()> {
             ],
             artifact: artifact(MANAGE_ORDER_STATE),
         },
-    );
+    )?;
     let process_payment = functions::create(
         ctx,
         &names,
@@ -116,14 +117,14 @@ pub fn program(ctx: &Context) -> Result<()> {
             spec: spec(PROCESS_PAYMENT),
             description: "Simulates a payment with a configurable success rate",
             environment: vec![(
-                "PAYMENT_SUCCESS_PROBABILITY",
+                env::PAYMENT_SUCCESS_PROBABILITY,
                 Output::new(config.payment_success_probability.to_string()),
             )],
             // Touches nothing but its logs.
             grants: vec![],
             artifact: artifact(PROCESS_PAYMENT),
         },
-    );
+    )?;
     let send_order = functions::create(
         ctx,
         &names,
@@ -132,8 +133,8 @@ pub fn program(ctx: &Context) -> Result<()> {
             spec: spec(SEND_ORDER),
             description: "Hands a paid order to the restaurant",
             environment: vec![
-                ("ORDERS_TABLE", table.name.clone()),
-                ("RESTAURANT_TOPIC_ARN", topics.restaurant_arn.clone()),
+                (env::ORDERS_TABLE, table.name.clone()),
+                (env::RESTAURANT_TOPIC_ARN, topics.restaurant_arn.clone()),
             ],
             grants: vec![
                 Grant::new(
@@ -149,7 +150,7 @@ pub fn program(ctx: &Context) -> Result<()> {
             ],
             artifact: artifact(SEND_ORDER),
         },
-    );
+    )?;
 
     let state_machine_arn = workflow::create(
         ctx,
@@ -170,7 +171,7 @@ pub fn program(ctx: &Context) -> Result<()> {
         FunctionDef {
             spec: spec(START_ORDER),
             description: "Starts one order workflow per queued order",
-            environment: vec![("STATE_MACHINE_ARN", state_machine_arn.clone())],
+            environment: vec![(env::STATE_MACHINE_ARN, state_machine_arn.clone())],
             grants: vec![
                 Grant::new(
                     "StartWorkflows",
@@ -190,7 +191,7 @@ pub fn program(ctx: &Context) -> Result<()> {
             ],
             artifact: artifact(START_ORDER),
         },
-    );
+    )?;
     event_source_mapping::create(
         ctx,
         "order-queue-consumer",
@@ -212,7 +213,7 @@ pub fn program(ctx: &Context) -> Result<()> {
         FunctionDef {
             spec: spec(GET_ORDER),
             description: "Answers GET /orders/{id}",
-            environment: vec![("ORDERS_TABLE", table.name.clone())],
+            environment: vec![(env::ORDERS_TABLE, table.name.clone())],
             grants: vec![Grant::new(
                 "ReadOrders",
                 &["dynamodb:GetItem"],
@@ -220,7 +221,7 @@ pub fn program(ctx: &Context) -> Result<()> {
             )],
             artifact: artifact(GET_ORDER),
         },
-    );
+    )?;
 
     let api_url = api::create(
         ctx,

@@ -1,6 +1,7 @@
 //! Offline preview tests: the program binary against the mock engine, in preview and in
 //! update mode, with assertions on what it registers. No `pulumi` CLI, no cloud.
 
+use order_core::settings::env;
 use order_stack::{FUNCTIONS, MAX_RECEIVE_COUNT, Names};
 use orders_engine::mock::{
     self as preview, Mode, Plan, PlannedResource, ProgramRun, RunOptions, UNKNOWN,
@@ -787,16 +788,6 @@ fn every_policy_names_its_actions_and_the_stacks_own_resources() {
 #[test]
 fn every_function_ships_its_archive_with_its_settings() {
     let plan = update();
-    let expected_env: BTreeMap<&str, Vec<&str>> = BTreeMap::from([
-        ("start-order", vec!["STATE_MACHINE_ARN"]),
-        (
-            "manage-order-state",
-            vec!["NOTIFY_TOPIC_ARN", "ORDERS_TABLE"],
-        ),
-        ("process-payment", vec!["PAYMENT_SUCCESS_PROBABILITY"]),
-        ("send-order", vec!["ORDERS_TABLE", "RESTAURANT_TOPIC_ARN"]),
-        ("get-order", vec!["ORDERS_TABLE"]),
-    ]);
     for spec in FUNCTIONS {
         let function = one(plan, "aws:lambda/function:Function", spec.name);
         assert_eq!(text(function, "name"), format!("orders-dev-{}", spec.name));
@@ -823,7 +814,7 @@ fn every_function_ships_its_archive_with_its_settings() {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(env, expected_env[spec.name], "{}", spec.name);
+        assert_eq!(env, spec.environment, "{}", spec.name);
 
         let code = function.inputs["code"].as_object().unwrap();
         assert_eq!(
@@ -851,7 +842,7 @@ fn every_function_ships_its_archive_with_its_settings() {
     }
     let payment = one(plan, "aws:lambda/function:Function", "process-payment");
     assert_eq!(
-        payment.inputs["environment"]["variables"]["PAYMENT_SUCCESS_PROBABILITY"],
+        payment.inputs["environment"]["variables"][env::PAYMENT_SUCCESS_PROBABILITY],
         "0.8"
     );
 }

@@ -2,6 +2,7 @@
 
 use anyhow::{Context, bail};
 use order_aws::optional_env;
+use order_core::{SuccessProbability, WaitSeconds};
 
 use crate::faults::Faults;
 
@@ -9,10 +10,11 @@ use crate::faults::Faults;
 pub struct Config {
     /// Port of the public API on 127.0.0.1 (`ORDERS_PORT`, default 3000).
     pub port: u16,
-    /// Seconds of the workflow's wait state (`ORDERS_WAIT_SECONDS`, default 30).
-    pub wait_seconds: u32,
+    /// Seconds of the workflow's wait state (`ORDERS_WAIT_SECONDS`, default 30, at most a
+    /// day, as in the Pulumi program).
+    pub wait_seconds: WaitSeconds,
     /// Chance a simulated payment goes through (`ORDERS_PAYMENT_SUCCESS_PROBABILITY`).
-    pub payment_success: process_payment::SuccessProbability,
+    pub payment_success: SuccessProbability,
     /// How long a received message stays hidden (`ORDERS_VISIBILITY_TIMEOUT_SECONDS`,
     /// default the stack's); lower it to watch the redrive to the DLQ quickly.
     pub visibility_timeout_seconds: u32,
@@ -27,10 +29,10 @@ pub struct Config {
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
         let port = optional_env("ORDERS_PORT", 3000u16)?;
-        let wait_seconds = optional_env("ORDERS_WAIT_SECONDS", order_stack::DEFAULT_WAIT_SECONDS)?;
+        let wait_seconds = optional_env("ORDERS_WAIT_SECONDS", WaitSeconds::DEFAULT)?;
         let payment_success = optional_env(
             "ORDERS_PAYMENT_SUCCESS_PROBABILITY",
-            process_payment::SuccessProbability::DEFAULT,
+            SuccessProbability::DEFAULT,
         )?;
         let visibility_timeout_seconds = optional_env(
             "ORDERS_VISIBILITY_TIMEOUT_SECONDS",

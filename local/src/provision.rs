@@ -28,7 +28,7 @@ pub struct Stack {
 }
 
 pub struct Settings {
-    pub wait_seconds: u32,
+    pub wait_seconds: order_core::WaitSeconds,
     pub visibility_timeout_seconds: u32,
 }
 

@@ -4,6 +4,8 @@
 
 pub mod workflow;
 
+use order_core::settings::env;
+
 /// The five functions, by the name of their crate (and of their zip).
 pub const START_ORDER: &str = "start-order";
 pub const MANAGE_ORDER_STATE: &str = "manage-order-state";
@@ -17,6 +19,8 @@ pub struct FunctionSpec {
     pub name: &'static str,
     pub memory_mb: u32,
     pub timeout_seconds: u32,
+    /// The environment variables its main reads, sorted; a deployment sets exactly these.
+    pub environment: &'static [&'static str],
 }
 
 /// Rust functions start in milliseconds and run in a few MB: 128 MB suffices.
@@ -25,26 +29,31 @@ pub const FUNCTIONS: [FunctionSpec; 5] = [
         name: START_ORDER,
         memory_mb: 128,
         timeout_seconds: 10,
+        environment: &[env::STATE_MACHINE_ARN],
     },
     FunctionSpec {
         name: MANAGE_ORDER_STATE,
         memory_mb: 128,
         timeout_seconds: 10,
+        environment: &[env::NOTIFY_TOPIC_ARN, env::ORDERS_TABLE],
     },
     FunctionSpec {
         name: PROCESS_PAYMENT,
         memory_mb: 128,
         timeout_seconds: 10,
+        environment: &[env::PAYMENT_SUCCESS_PROBABILITY],
     },
     FunctionSpec {
         name: SEND_ORDER,
         memory_mb: 128,
         timeout_seconds: 10,
+        environment: &[env::ORDERS_TABLE, env::RESTAURANT_TOPIC_ARN],
     },
     FunctionSpec {
         name: GET_ORDER,
         memory_mb: 128,
         timeout_seconds: 10,
+        environment: &[env::ORDERS_TABLE],
     },
 ];
 
@@ -63,10 +72,6 @@ pub const QUEUE_VISIBILITY_TIMEOUT_SECONDS: u32 = 6 * 10;
 pub const QUEUE_RETENTION_SECONDS: u32 = 4 * 24 * 3600;
 /// Fourteen days, the most SQS allows: time for a person to look at a poisoned order.
 pub const DLQ_RETENTION_SECONDS: u32 = 14 * 24 * 3600;
-/// Default seconds of the state machine's `WaitForPayment`.
-pub const DEFAULT_WAIT_SECONDS: u32 = 30;
-/// Default probability that a simulated payment goes through.
-pub const DEFAULT_PAYMENT_SUCCESS_PROBABILITY: f64 = 0.8;
 /// The table's partition key.
 pub const TABLE_KEY: &str = "order_id";
 

@@ -27,6 +27,31 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
+/// Serves a workflow task: each invocation's payload runs `handler` in a span carrying the
+/// order id, and a domain error reaches Step Functions in Lambda's shape, its stable name as
+/// `errorType` (what the state machine's Retry and Catch match on).
+pub async fn serve_task<E, D, R, F, Fut>(
+    order_id: impl Fn(&E) -> D,
+    handler: F,
+) -> Result<(), lambda_runtime::Error>
+where
+    E: serde::de::DeserializeOwned,
+    D: std::fmt::Display,
+    R: serde::Serialize,
+    F: Fn(E) -> Fut,
+    Fut: std::future::Future<Output = Result<R, OrderError>>,
+{
+    use tracing::Instrument;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        |event: lambda_runtime::LambdaEvent<E>| {
+            let span = tracing::info_span!("invocation", order_id = %order_id(&event.payload));
+            let result = handler(event.payload);
+            async move { result.await.map_err(HandlerError::from) }.instrument(span)
+        },
+    ))
+    .await
+}
+
 /// A configuration variable that is missing or unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("environment variable {name}: {problem}")]

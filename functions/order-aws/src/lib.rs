@@ -10,7 +10,9 @@ mod sfn;
 mod sns;
 
 pub use dynamodb::DynamoOrderStore;
-pub use lambda::{EnvError, HandlerError, init_tracing, optional_env, required_env, sdk_config};
+pub use lambda::{
+    EnvError, HandlerError, init_tracing, optional_env, required_env, sdk_config, serve_task,
+};
 pub use sfn::SfnWorkflows;
 pub use sns::{SnsDispatcher, SnsNotifier};
 

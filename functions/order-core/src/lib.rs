@@ -14,6 +14,7 @@ pub mod memory;
 mod model;
 mod ports;
 pub mod service;
+pub mod settings;
 mod status;
 pub mod validation;
 
@@ -26,5 +27,6 @@ pub use ports::{
     Dispatcher, Inserted, Notifier, OrderStore, PaymentProcessor, Started, StatusChange,
     WorkflowStarter,
 };
+pub use settings::{SuccessProbability, WaitSeconds};
 pub use status::{OrderStatus, UnknownStatus};
 pub use validation::ValidationError;

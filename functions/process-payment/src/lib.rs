@@ -14,34 +14,7 @@ pub struct Request {
     pub quantity: u8,
 }
 
-/// A probability in `[0, 1]`, checked once at start-up.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SuccessProbability(f64);
-
-impl std::str::FromStr for SuccessProbability {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let p: f64 = raw
-            .parse()
-            .map_err(|_| format!("{raw:?} is not a number"))?;
-        if (0.0..=1.0).contains(&p) {
-            Ok(Self(p))
-        } else {
-            Err(format!("{p} is not between 0 and 1"))
-        }
-    }
-}
-
-impl SuccessProbability {
-    /// The default when the stack does not set one.
-    pub const DEFAULT: SuccessProbability =
-        SuccessProbability(order_stack::DEFAULT_PAYMENT_SUCCESS_PROBABILITY);
-
-    pub fn value(self) -> f64 {
-        self.0
-    }
-}
+pub use order_core::SuccessProbability;
 
 /// A simulated provider: each charge succeeds with the configured probability.
 #[derive(Debug, Clone, Copy)]
@@ -132,14 +105,6 @@ mod tests {
         let b = handle(&payments, request()).await.unwrap();
         assert_ne!(a.payment_id, b.payment_id);
         assert!(a.payment_id.starts_with("pay_"));
-    }
-
-    #[test]
-    fn probability_outside_zero_to_one_is_refused() {
-        for bad in ["1.5", "-0.1", "often", "NaN"] {
-            assert!(bad.parse::<SuccessProbability>().is_err(), "{bad}");
-        }
-        assert_eq!("0.25".parse::<SuccessProbability>().unwrap().value(), 0.25);
     }
 
     #[tokio::test]
