@@ -68,10 +68,21 @@ fn emails_by_order(runner: &Runner) -> BTreeMap<String, usize> {
     counts
 }
 
-/// Waits until every final order has been emailed, then a little longer for strays.
+/// Waits until every final order has been emailed, or until no new email has come for 30 s
+/// (a loaded machine drains the inbox slowly, but steadily), then a little longer for strays.
 async fn settled_emails(runner: &Runner, finals: usize) -> BTreeMap<String, usize> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while emails_by_order(runner).len() < finals && Instant::now() < deadline {
+    let mut seen = 0;
+    let mut last_new = Instant::now();
+    loop {
+        let count = emails_by_order(runner).len();
+        if count >= finals {
+            break;
+        }
+        if count > seen {
+            (seen, last_new) = (count, Instant::now());
+        } else if last_new.elapsed() > Duration::from_secs(30) {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;

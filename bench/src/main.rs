@@ -12,9 +12,6 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use serde_json::{Value, json};
 
 const ZIP_GOAL_BYTES: u64 = 3_000_000;
@@ -92,36 +89,9 @@ async fn main() -> anyhow::Result<()> {
 async fn backing(emulator: &orders_emulator::Emulator) -> anyhow::Result<functions::Backing> {
     let config = emulator.sdk_config().await;
     let table = "bench-orders";
-    aws_sdk_dynamodb::Client::new(&config)
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(order_stack::TABLE_KEY)
-                .attribute_type(ScalarAttributeType::S)
-                .build()?,
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(order_stack::TABLE_KEY)
-                .key_type(KeyType::Hash)
-                .build()?,
-        )
-        .send()
-        .await?;
-    let definition = json!({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}});
-    let state_machine_arn = aws_sdk_sfn::Client::new(&config)
-        .create_state_machine()
-        .name("bench")
-        .definition(definition.to_string())
-        .role_arn(format!(
-            "arn:aws:iam::{}:role/bench",
-            orders_emulator::ACCOUNT
-        ))
-        .send()
-        .await?
-        .state_machine_arn;
+    orders_emulator::provision::orders_table(&config, table).await?;
+    let state_machine_arn =
+        orders_emulator::provision::stub_state_machine(&config, "bench").await?;
     Ok(functions::Backing {
         endpoint: emulator.endpoint(),
         table: table.into(),

@@ -3,26 +3,16 @@
 use crate::aws::cloudwatch::metric_alarm;
 use crate::aws::sqs::queue;
 use order_stack::{
-    DLQ_RETENTION_SECONDS, MAX_RECEIVE_COUNT, Names, QUEUE_RETENTION_SECONDS,
-    QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+    DLQ_RETENTION_SECONDS, Names, QUEUE_RETENTION_SECONDS, QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+    redrive_policy,
 };
 use pulumi_gestalt_rust::{Context, Output};
-use serde_json::json;
 use std::collections::HashMap;
 
 pub struct Queues {
     pub queue_arn: Output<String>,
     pub queue_url: Output<String>,
     pub dlq_url: Output<String>,
-}
-
-/// The queue's redrive policy: after `MAX_RECEIVE_COUNT` receives, a message moves to the DLQ.
-pub fn redrive_policy(dead_letter_queue_arn: &str) -> String {
-    json!({
-        "deadLetterTargetArn": dead_letter_queue_arn,
-        "maxReceiveCount": MAX_RECEIVE_COUNT,
-    })
-    .to_string()
 }
 
 pub fn create(ctx: &Context, names: &Names, alarm_topic_arn: &Output<String>) -> Queues {
@@ -78,21 +68,5 @@ pub fn create(ctx: &Context, names: &Names, alarm_topic_arn: &Output<String>) ->
         queue_arn: queue.arn,
         queue_url: queue.url,
         dlq_url: dlq.url,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_redrive_policy_names_the_dlq_and_three_receives() {
-        let policy: serde_json::Value =
-            serde_json::from_str(&redrive_policy("arn:aws:sqs:eu-west-1:1:orders-dlq")).unwrap();
-        assert_eq!(
-            policy["deadLetterTargetArn"],
-            "arn:aws:sqs:eu-west-1:1:orders-dlq"
-        );
-        assert_eq!(policy["maxReceiveCount"], 3);
     }
 }

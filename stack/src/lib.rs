@@ -63,6 +63,16 @@ pub fn function(name: &str) -> Option<&'static FunctionSpec> {
 
 /// Receives before SQS moves a message to the dead-letter queue.
 pub const MAX_RECEIVE_COUNT: u32 = 3;
+
+/// The order queue's redrive policy (SQS's `RedrivePolicy` attribute): after
+/// [`MAX_RECEIVE_COUNT`] receives, a message moves to the dead-letter queue.
+pub fn redrive_policy(dead_letter_queue_arn: &str) -> String {
+    serde_json::json!({
+        "deadLetterTargetArn": dead_letter_queue_arn,
+        "maxReceiveCount": MAX_RECEIVE_COUNT,
+    })
+    .to_string()
+}
 /// Records per consumer invocation.
 pub const BATCH_SIZE: u32 = 10;
 /// How long a received message stays hidden: AWS advises six times the consumer's timeout,
@@ -124,6 +134,17 @@ impl Names {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_redrive_policy_names_the_dlq_and_three_receives() {
+        let policy: serde_json::Value =
+            serde_json::from_str(&redrive_policy("arn:aws:sqs:eu-west-1:1:orders-dlq")).unwrap();
+        assert_eq!(
+            policy["deadLetterTargetArn"],
+            "arn:aws:sqs:eu-west-1:1:orders-dlq"
+        );
+        assert_eq!(policy["maxReceiveCount"], 3);
+    }
+
     use super::*;
 
     #[test]

@@ -1,10 +1,7 @@
 //! The AWS adapters against a real AWS-API emulator: real requests, real conditional
 //! writes, real topics and queues. Assertions read what the emulator holds afterwards.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
 use order_aws::{DynamoOrderStore, SfnWorkflows, SnsDispatcher, SnsNotifier};
 use order_core::{
@@ -16,67 +13,20 @@ use serde_json::{Value, json};
 
 const TABLE: &str = "Orders";
 
-async fn create_table(client: &aws_sdk_dynamodb::Client) {
-    client
-        .create_table()
-        .table_name(TABLE)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("order_id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("order_id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
+async fn create_table(config: &aws_config::SdkConfig) {
+    orders_emulator::provision::orders_table(config, TABLE)
         .await
         .expect("create the table");
 }
 
 /// A topic with a queue subscribed to it, so a test can read what was published.
 async fn topic_with_queue(config: &aws_config::SdkConfig, name: &str) -> (String, Inbox) {
-    let sns = aws_sdk_sns::Client::new(config);
+    use orders_emulator::provision;
+    let topic_arn = provision::topic(config, name).await.unwrap();
+    let queue_url = provision::inbox(config, &topic_arn, &format!("{name}-inbox"))
+        .await
+        .unwrap();
     let sqs = aws_sdk_sqs::Client::new(config);
-    let topic_arn = sns
-        .create_topic()
-        .name(name)
-        .send()
-        .await
-        .unwrap()
-        .topic_arn
-        .unwrap();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(format!("{name}-inbox"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    sns.subscribe()
-        .topic_arn(&topic_arn)
-        .protocol("sqs")
-        .endpoint(queue_arn)
-        .send()
-        .await
-        .unwrap();
     (topic_arn, Inbox { sqs, queue_url })
 }
 
@@ -155,7 +105,7 @@ async fn store_keeps_the_first_create_and_guards_every_update() {
         Emulator::start(&orders_emulator::EmulatorCommand::from_env()).expect("start the emulator");
     let config = emulator.sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
-    create_table(&client).await;
+    create_table(&config).await;
     let store = DynamoOrderStore::new(client.clone(), TABLE);
     let id = order_id("o-1");
 
@@ -244,7 +194,7 @@ async fn final_status_publishes_one_notification_with_filterable_attributes() {
         Emulator::start(&orders_emulator::EmulatorCommand::from_env()).expect("start the emulator");
     let config = emulator.sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
-    create_table(&client).await;
+    create_table(&config).await;
     let (topic_arn, inbox) = topic_with_queue(&config, "order-notifications").await;
     let store = DynamoOrderStore::new(client, TABLE);
     let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&config), topic_arn);
@@ -292,7 +242,7 @@ async fn paid_order_is_handed_to_its_restaurant_once() {
         Emulator::start(&orders_emulator::EmulatorCommand::from_env()).expect("start the emulator");
     let config = emulator.sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
-    create_table(&client).await;
+    create_table(&config).await;
     let (notify_arn, _) = topic_with_queue(&config, "order-notifications").await;
     let (restaurant_arn, restaurant) = topic_with_queue(&config, "restaurant-orders").await;
     let store = DynamoOrderStore::new(client, TABLE);
@@ -341,16 +291,9 @@ async fn workflow_starts_once_per_order() {
         Emulator::start(&orders_emulator::EmulatorCommand::from_env()).expect("start the emulator");
     let config = emulator.sdk_config().await;
     let sfn = aws_sdk_sfn::Client::new(&config);
-    let definition = json!({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}});
-    let arn = sfn
-        .create_state_machine()
-        .name("order")
-        .definition(definition.to_string())
-        .role_arn("arn:aws:iam::123456789012:role/order-workflow")
-        .send()
+    let arn = orders_emulator::provision::stub_state_machine(&config, "order")
         .await
-        .unwrap()
-        .state_machine_arn;
+        .unwrap();
     let workflows = SfnWorkflows::new(sfn.clone(), &arn);
     let submission = OrderSubmission {
         order_id: order_id("o-4"),

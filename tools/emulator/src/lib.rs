@@ -1,9 +1,11 @@
 //! Starts the AWS-API emulator (moto server, pinned in `tools/requirements.txt`) on a free
-//! loopback port and stops it when dropped.
+//! loopback port and stops it when dropped; [`provision`] creates resources in it.
 //!
 //! For local mode the emulator's own outgoing calls (its Step Functions tasks invoke
 //! Lambda at `localhost:$MOTO_PORT`) can be aimed at another port, where the runner hosts
 //! the functions: see [`Emulator::start_with_lambda_port`].
+
+pub mod provision;
 
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,120 @@
+//! Creating resources in the emulator, once for everyone who needs them: the local runner
+//! (the whole stack), the benchmark and the adapter tests (the pieces they use). Names and
+//! settings come from `order-stack`, as in the Pulumi program.
+
+use anyhow::Context;
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use order_stack::TABLE_KEY;
+
+/// An Orders table (key `order_id`, on demand) named `name`.
+pub async fn orders_table(config: &SdkConfig, name: &str) -> anyhow::Result<()> {
+    aws_sdk_dynamodb::Client::new(config)
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(TABLE_KEY)
+                .attribute_type(ScalarAttributeType::S)
+                .build()?,
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(TABLE_KEY)
+                .key_type(KeyType::Hash)
+                .build()?,
+        )
+        .send()
+        .await
+        .with_context(|| format!("create table {name}"))?;
+    Ok(())
+}
+
+/// A queue with the given attributes; its URL.
+pub async fn queue(
+    config: &SdkConfig,
+    name: &str,
+    attributes: &[(QueueAttributeName, String)],
+) -> anyhow::Result<String> {
+    let mut request = aws_sdk_sqs::Client::new(config)
+        .create_queue()
+        .queue_name(name);
+    for (key, value) in attributes {
+        request = request.attributes(key.clone(), value);
+    }
+    request
+        .send()
+        .await
+        .with_context(|| format!("create queue {name}"))?
+        .queue_url
+        .with_context(|| format!("queue {name} has no URL"))
+}
+
+pub async fn queue_arn(config: &SdkConfig, url: &str) -> anyhow::Result<String> {
+    aws_sdk_sqs::Client::new(config)
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .context("read a queue's ARN")?
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .context("the queue has no ARN")
+}
+
+/// A topic; its ARN.
+pub async fn topic(config: &SdkConfig, name: &str) -> anyhow::Result<String> {
+    aws_sdk_sns::Client::new(config)
+        .create_topic()
+        .name(name)
+        .send()
+        .await
+        .with_context(|| format!("create topic {name}"))?
+        .topic_arn
+        .with_context(|| format!("topic {name} has no ARN"))
+}
+
+/// A queue `name` subscribed to a topic, to read what the topic delivers (the emails and
+/// hand-offs the cloud would send); the queue's URL.
+pub async fn inbox(config: &SdkConfig, topic_arn: &str, name: &str) -> anyhow::Result<String> {
+    let url = queue(config, name, &[]).await?;
+    let arn = queue_arn(config, &url).await?;
+    aws_sdk_sns::Client::new(config)
+        .subscribe()
+        .topic_arn(topic_arn)
+        .protocol("sqs")
+        .endpoint(arn)
+        .send()
+        .await
+        .with_context(|| format!("subscribe {name}"))?;
+    Ok(url)
+}
+
+/// A state machine running `definition` (JSON); its ARN.
+pub async fn state_machine(
+    config: &SdkConfig,
+    name: &str,
+    definition: &str,
+) -> anyhow::Result<String> {
+    Ok(aws_sdk_sfn::Client::new(config)
+        .create_state_machine()
+        .name(name)
+        .definition(definition)
+        // The emulator checks no role; the name says whose it would be.
+        .role_arn(format!("arn:aws:iam::{}:role/{name}-role", crate::ACCOUNT))
+        .send()
+        .await
+        .with_context(|| format!("create state machine {name}"))?
+        .state_machine_arn)
+}
+
+/// A state machine that does nothing: for what only needs executions to start.
+pub async fn stub_state_machine(config: &SdkConfig, name: &str) -> anyhow::Result<String> {
+    let definition = r#"{"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}}"#;
+    state_machine(config, name, definition).await
+}
