@@ -345,10 +345,14 @@ impl ResourceProvider for Provider {
     ) -> Result<Response<rpc::DiffResponse>, Status> {
         let request = request.into_inner();
         let news = object(request.news.as_ref());
-        // What the program sent last time; older states only have the outputs.
+        // What the program sent last time. Without it (older states), the outputs stand in
+        // for the inputs they echo, for the properties the program still sets.
         let olds = match request.old_inputs.as_ref() {
             Some(old_inputs) if !old_inputs.fields.is_empty() => struct_to_json(old_inputs),
-            _ => object(request.olds.as_ref()),
+            _ => object(request.olds.as_ref())
+                .into_iter()
+                .filter(|(key, _)| news.contains_key(key))
+                .collect(),
         };
         let replaced = replaced_on(&request.r#type);
         let mut keys: Vec<&String> = olds.keys().chain(news.keys()).collect();
@@ -560,6 +564,67 @@ mod tests {
         assert!(!same(Some(&json!("x")), Some(&json!(UNKNOWN))));
         assert!(same(Some(&json!("x")), Some(&json!("x"))));
         assert!(same(None, Some(&Value::Null)));
+    }
+
+    async fn diff(
+        type_token: &str,
+        olds: Value,
+        old_inputs: Value,
+        news: Value,
+    ) -> rpc::DiffResponse {
+        let proto = |value: Value| Some(map_to_proto(value.as_object().unwrap()));
+        Provider::from_env()
+            .diff(Request::new(rpc::DiffRequest {
+                r#type: type_token.into(),
+                olds: proto(olds),
+                old_inputs: proto(old_inputs),
+                news: proto(news),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    #[tokio::test]
+    async fn a_new_name_replaces_the_resource_deleting_it_first() {
+        let queue = "aws:sqs/queue:Queue";
+        let answer = diff(
+            queue,
+            json!({"name": "a", "arn": "arn:aws:sqs:eu-west-1:1:a"}),
+            json!({"name": "a", "visibilityTimeoutSeconds": 60}),
+            json!({"name": "b", "visibilityTimeoutSeconds": 60}),
+        )
+        .await;
+        assert_eq!(answer.changes, DiffChanges::DiffSome as i32);
+        assert_eq!(answer.replaces, vec!["name".to_string()]);
+        assert!(answer.delete_before_replace);
+        assert_eq!(
+            answer.detailed_diff["name"].kind,
+            DiffKind::UpdateReplace as i32
+        );
+
+        let answer = diff(
+            queue,
+            json!({}),
+            json!({"name": "a", "visibilityTimeoutSeconds": 60}),
+            json!({"name": "a", "visibilityTimeoutSeconds": 30}),
+        )
+        .await;
+        assert_eq!(answer.replaces, Vec::<String>::new());
+        assert_eq!(answer.diffs, vec!["visibilityTimeoutSeconds".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn without_old_inputs_computed_outputs_are_not_taken_for_removed_inputs() {
+        let answer = diff(
+            "aws:sqs/queue:Queue",
+            json!({"name": "a", "arn": "arn:aws:sqs:eu-west-1:1:a", "url": "https://q"}),
+            json!({}),
+            json!({"name": "a"}),
+        )
+        .await;
+        assert_eq!(answer.changes, DiffChanges::DiffNone as i32, "{answer:?}");
     }
 
     #[test]
