@@ -11,9 +11,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV := $(CURDIR)/.venv
-# Tools of the virtualenv (moto_server, cargo-lambda, zig) come first on PATH.
+# Tools of the virtualenv (cargo-lambda, zig) come first on PATH. The emulator is started
+# through tools/moto_launcher.py (orders-emulator's default), never moto_server directly:
+# the launcher serialises moto's ASL parse, which executions starting together corrupt.
 export PATH := $(VENV)/bin:$(PATH)
-export MOTO_SERVER ?= $(VENV)/bin/moto_server
 
 # Lambda architecture of the zips. Tests build for this machine; AWS defaults to arm64.
 ARCH ?= x86_64
