@@ -9,7 +9,7 @@
 //! - update: an id, and provider-computed outputs made up in the shape AWS gives them.
 
 use crate::aws_shapes::{self, Generated};
-use crate::wire::{is_unknown, map_to_proto, struct_to_json};
+use crate::wire::{first_unknown, is_unknown, map_to_proto, struct_to_json};
 use anyhow::{Context as _, Result, bail};
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
 use rpc::engine_server::{Engine, EngineServer};
@@ -247,7 +247,7 @@ impl ResourceMonitor for Monitor {
                 (String::new(), known)
             }
             Mode::Update => {
-                if let Some((key, _)) = inputs.iter().find(|(_, value)| is_unknown(value)) {
+                if let Some(key) = first_unknown(&inputs) {
                     return Err(Status::invalid_argument(format!(
                         "{} {}: input {key} is unknown during an update",
                         request.r#type, request.name

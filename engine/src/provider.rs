@@ -8,7 +8,7 @@
 
 use crate::account::Account;
 use crate::schema::Schema;
-use crate::wire::{UNKNOWN, as_archive, is_unknown, map_to_proto, struct_to_json};
+use crate::wire::{UNKNOWN, as_archive, first_unknown, is_unknown, map_to_proto, struct_to_json};
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
 use rpc::diff_response::DiffChanges;
 use rpc::property_diff::Kind as DiffKind;
@@ -196,8 +196,8 @@ fn check_failures(type_token: &str, inputs: &Map<String, Value>) -> Vec<rpc::Che
 }
 
 fn refuse_unknowns(inputs: &Map<String, Value>, what: &str) -> Result<(), Status> {
-    match inputs.iter().find(|(_, value)| is_unknown(value)) {
-        Some((key, _)) => Err(Status::invalid_argument(format!(
+    match first_unknown(inputs) {
+        Some(key) => Err(Status::invalid_argument(format!(
             "{what}: input {key} is still unknown"
         ))),
         None => Ok(()),

@@ -14,6 +14,14 @@ pub fn is_unknown(value: &Value) -> bool {
     value.as_str() == Some(UNKNOWN)
 }
 
+/// The first input whose value is still unknown, if any: an update must have none.
+pub fn first_unknown(inputs: &Map<String, Value>) -> Option<&str> {
+    inputs
+        .iter()
+        .find(|(_, value)| is_unknown(value))
+        .map(|(key, _)| key.as_str())
+}
+
 /// An archive value (`{SIG_KEY: ARCHIVE_SIG, ...}`), if `value` is one.
 pub fn as_archive(value: &Value) -> Option<&Map<String, Value>> {
     value
