@@ -1,0 +1,116 @@
+//! The REST API: `POST /orders` straight into the queue (validated at the edge, no Lambda
+//! on the write path) and `GET /orders/{id}` through get-order. One module per route, and
+//! one for what makes them live (responses, deployment, stage).
+
+pub mod get;
+pub mod post;
+pub mod stage;
+
+use crate::aws::apigateway::{resource, rest_api};
+use crate::aws::types::apigateway::RestApiEndpointConfiguration;
+use crate::config::StackConfig;
+use crate::functions::Function;
+use order_stack::Names;
+use post::{ORDER_SCHEMA, QUEUE_RESPONSES, SEND_MESSAGE_TEMPLATE};
+use pulumi_gestalt_rust::{Context, Output};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use stage::GATEWAY_RESPONSES;
+
+/// A digest of everything the API's definition is made of: a change to any of it is a new
+/// deployment (a deployment is a snapshot; without a new one, changes would not be live).
+pub fn definition_digest() -> String {
+    let definition = json!({
+        "schema": ORDER_SCHEMA,
+        "sendMessage": SEND_MESSAGE_TEMPLATE,
+        "queueResponses": QUEUE_RESPONSES,
+        "gatewayResponses": GATEWAY_RESPONSES,
+        "routes": ["POST /orders", "GET /orders/{id}"],
+    });
+    hex::encode(Sha256::digest(definition.to_string().as_bytes()))
+}
+
+/// The API and its two paths: what each route is attached to.
+pub struct Routes {
+    pub prefix: String,
+    pub api_id: Output<String>,
+    pub execution_arn: Output<String>,
+    /// `/orders`
+    pub orders: Output<String>,
+    /// `/orders/{id}`
+    pub order: Output<String>,
+}
+
+pub struct ApiInputs<'a> {
+    pub queue_arn: &'a Output<String>,
+    pub queue_name: String,
+    pub get_order: &'a Function,
+}
+
+/// Creates the API and returns its invoke URL.
+pub fn create(
+    ctx: &Context,
+    names: &Names,
+    config: &StackConfig,
+    inputs: ApiInputs,
+) -> Output<String> {
+    let prefix = names.prefix.clone();
+    let api = rest_api::create(
+        ctx,
+        "api",
+        rest_api::RestApiArgs::builder()
+            .name(format!("{prefix}-api"))
+            .description("Serverless Orders: POST /orders, GET /orders/{id}")
+            .endpoint_configuration(
+                RestApiEndpointConfiguration::builder()
+                    .types("REGIONAL".to_string())
+                    .build_struct(),
+            )
+            .build_struct(),
+    );
+    let orders = resource::create(
+        ctx,
+        "orders-path",
+        resource::ResourceArgs::builder()
+            .rest_api(api.id.clone())
+            .parent_id(api.root_resource_id.clone())
+            .path_part("orders")
+            .build_struct(),
+    );
+    let order = resource::create(
+        ctx,
+        "order-path",
+        resource::ResourceArgs::builder()
+            .rest_api(api.id.clone())
+            .parent_id(orders.id.clone())
+            .path_part("{id}")
+            .build_struct(),
+    );
+    let routes = Routes {
+        prefix,
+        api_id: api.id,
+        execution_arn: api.execution_arn,
+        orders: orders.id,
+        order: order.id,
+    };
+
+    let queue = post::QueueTarget {
+        arn: inputs.queue_arn,
+        name: inputs.queue_name,
+        region: config.region.clone(),
+    };
+    let mut routes_ready = post::create(ctx, &routes, queue);
+    routes_ready.push(get::create(ctx, &routes, inputs.get_order));
+    stage::create(ctx, &routes, config, routes_ready)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_definition_digest_changes_with_the_definition() {
+        assert_eq!(definition_digest(), definition_digest());
+        assert_eq!(definition_digest().len(), 64);
+    }
+}

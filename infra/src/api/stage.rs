@@ -1,0 +1,222 @@
+//! What makes the routes live: API Gateway's own answers, the deployment, the stage with
+//! its logs, throttling and metrics.
+
+use super::{Routes, definition_digest};
+use crate::aws::apigateway::{account, deployment, method_settings, response, stage};
+use crate::aws::types::apigateway::{MethodSettingsSettings, StageAccessLogSettings};
+use crate::config::StackConfig;
+use crate::iam::{self, Grant, role_with_policy};
+use crate::logs;
+use crate::outputs::{after, all};
+use pulumi_gestalt_rust::{Context, Output};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// The stage, and so the last part of the API's URL.
+pub const STAGE: &str = "v1";
+
+/// Answers API Gateway gives itself, as JSON with a `message` like every other answer.
+/// Gateway response templates allow only `$context` substitution, no VTL.
+pub const GATEWAY_RESPONSES: [(&str, &str, &str); 7] = [
+    (
+        "BAD_REQUEST_BODY",
+        "400",
+        r#"{"message": "invalid order: $context.error.validationErrorString"}"#,
+    ),
+    (
+        "UNSUPPORTED_MEDIA_TYPE",
+        "415",
+        r#"{"message": "Content-Type must be application/json"}"#,
+    ),
+    // API Gateway reports an unknown route as a missing token (403); it is a 404.
+    (
+        "MISSING_AUTHENTICATION_TOKEN",
+        "404",
+        r#"{"message": "no such route"}"#,
+    ),
+    (
+        "REQUEST_TOO_LARGE",
+        "413",
+        r#"{"message": "the body is too large"}"#,
+    ),
+    (
+        "THROTTLED",
+        "429",
+        r#"{"message": "too many requests; slow down"}"#,
+    ),
+    (
+        "DEFAULT_4XX",
+        "",
+        r#"{"message": $context.error.messageString}"#,
+    ),
+    (
+        "DEFAULT_5XX",
+        "",
+        r#"{"message": $context.error.messageString}"#,
+    ),
+];
+
+/// One JSON object per request in the access log.
+pub fn access_log_format() -> String {
+    json!({
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "latency": "$context.responseLatency",
+        "integrationStatus": "$context.integration.status",
+        "integrationLatency": "$context.integration.latency",
+        "error": "$context.error.message",
+    })
+    .to_string()
+}
+
+/// Creates the gateway responses, deploys the API once `routes_ready` (and they) exist,
+/// and returns the stage's invoke URL.
+pub fn create(
+    ctx: &Context,
+    routes: &Routes,
+    config: &StackConfig,
+    routes_ready: Vec<Output<String>>,
+) -> Output<String> {
+    let api_id = &routes.api_id;
+    let prefix = &routes.prefix;
+    let mut deployed_parts = routes_ready;
+    for (kind, status, template) in GATEWAY_RESPONSES {
+        let args = response::ResponseArgs::builder()
+            .rest_api_id(api_id.clone())
+            .response_type(kind)
+            // The DEFAULT_* answers keep the status of the error they stand for.
+            .maybe_status_code((!status.is_empty()).then_some(status))
+            .response_templates(HashMap::from([(
+                "application/json".to_string(),
+                template.to_string(),
+            )]))
+            .build_struct();
+        let answer = response::create(
+            ctx,
+            &format!("gateway-{}", kind.to_lowercase().replace('_', "-")),
+            args,
+        );
+        deployed_parts.push(answer.id);
+    }
+
+    // The deployment waits for every part of the API (data flow is the only ordering).
+    let deployment = deployment::create(
+        ctx,
+        "api-deployment",
+        deployment::DeploymentArgs::builder()
+            .rest_api(after(api_id, &all(deployed_parts)))
+            .description("Serverless Orders API")
+            .triggers(HashMap::from([(
+                "definition".to_string(),
+                definition_digest(),
+            )]))
+            .build_struct(),
+    );
+
+    let access_logs = logs::create(
+        ctx,
+        "api-access-logs",
+        format!("/aws/apigateway/{prefix}-api-access"),
+        config.log_retention_days,
+    );
+    // API Gateway creates its execution log group on first use, without a retention; the
+    // stack creates it first, with one.
+    let execution_logs = logs::create(
+        ctx,
+        "api-execution-logs",
+        api_id.map(|id| format!("API-Gateway-Execution-Logs_{id}/{STAGE}")),
+        config.log_retention_days,
+    );
+
+    // Stage logging needs the region's API Gateway CloudWatch role to be set first.
+    let mut stage_ready = vec![access_logs.arn.clone(), execution_logs.arn.clone()];
+    if config.manage_api_gateway_account {
+        let logs_role_arn = role_with_policy(
+            ctx,
+            "api-logs-role",
+            format!("{prefix}-api-logs-role"),
+            "Lets API Gateway write this API's access and execution logs",
+            "apigateway.amazonaws.com",
+            vec![
+                Grant::new(
+                    "WriteApiLogs",
+                    &[
+                        "logs:CreateLogStream",
+                        "logs:DescribeLogStreams",
+                        "logs:PutLogEvents",
+                    ],
+                    vec![
+                        access_logs.arn.clone(),
+                        logs::streams_of(&access_logs.arn),
+                        execution_logs.arn.clone(),
+                        logs::streams_of(&execution_logs.arn),
+                    ],
+                ),
+                Grant::on_any_resource("FindLogGroups", iam::LIST_LOG_GROUPS),
+            ],
+        );
+        let settings = account::create(
+            ctx,
+            "api-gateway-account",
+            account::AccountArgs::builder()
+                .cloudwatch_role_arn(logs_role_arn.clone())
+                .build_struct(),
+        );
+        stage_ready.push(after(&logs_role_arn, &settings.id));
+    }
+
+    let stage = stage::create(
+        ctx,
+        "api-stage",
+        stage::StageArgs::builder()
+            .rest_api(api_id.clone())
+            .deployment(after(&deployment.id, &all(stage_ready)))
+            .stage_name(STAGE)
+            .xray_tracing_enabled(true)
+            .access_log_settings(access_logs.arn.map(|arn| {
+                StageAccessLogSettings::builder()
+                    .destination_arn(arn)
+                    .format(access_log_format())
+                    .build_struct()
+            }))
+            .build_struct(),
+    );
+
+    method_settings::create(
+        ctx,
+        "api-method-settings",
+        method_settings::MethodSettingsArgs::builder()
+            .rest_api(api_id.clone())
+            .stage_name(after(&Output::new(STAGE.to_string()), &stage.invoke_url))
+            .method_path("*/*")
+            .settings(
+                MethodSettingsSettings::builder()
+                    .throttling_rate_limit(config.throttling_rate_limit)
+                    .throttling_burst_limit(config.throttling_burst_limit as i32)
+                    .metrics_enabled(true)
+                    .logging_level("ERROR".to_string())
+                    // Request and response bodies are customer data: kept out of the logs.
+                    .data_trace_enabled(false)
+                    .build_struct(),
+            )
+            .build_struct(),
+    );
+
+    stage.invoke_url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_access_log_format_is_json_with_the_request_id() {
+        let format: serde_json::Value = serde_json::from_str(&access_log_format()).unwrap();
+        assert_eq!(format["requestId"], "$context.requestId");
+    }
+}

@@ -1,0 +1,120 @@
+//! The plan as a whole: every resource, preview against update, the reviewed snapshot.
+
+use super::*;
+
+fn expected_counts() -> BTreeMap<&'static str, usize> {
+    BTreeMap::from([
+        ("aws:apigateway/account:Account", 1),
+        ("aws:apigateway/deployment:Deployment", 1),
+        ("aws:apigateway/integration:Integration", 2),
+        ("aws:apigateway/integrationResponse:IntegrationResponse", 3),
+        ("aws:apigateway/method:Method", 2),
+        ("aws:apigateway/methodResponse:MethodResponse", 3),
+        ("aws:apigateway/methodSettings:MethodSettings", 1),
+        ("aws:apigateway/model:Model", 1),
+        ("aws:apigateway/requestValidator:RequestValidator", 1),
+        ("aws:apigateway/resource:Resource", 2),
+        ("aws:apigateway/response:Response", 7),
+        ("aws:apigateway/restApi:RestApi", 1),
+        ("aws:apigateway/stage:Stage", 1),
+        // Five functions, the state machine, the API's access and execution logs.
+        ("aws:cloudwatch/logGroup:LogGroup", 8),
+        ("aws:cloudwatch/metricAlarm:MetricAlarm", 1),
+        ("aws:dynamodb/table:Table", 1),
+        // Five functions, the state machine, API Gateway's queue role and logs role.
+        ("aws:iam/role:Role", 8),
+        ("aws:iam/rolePolicy:RolePolicy", 8),
+        ("aws:lambda/eventSourceMapping:EventSourceMapping", 1),
+        ("aws:lambda/function:Function", 5),
+        ("aws:lambda/permission:Permission", 1),
+        ("aws:sfn/stateMachine:StateMachine", 1),
+        ("aws:sns/topic:Topic", 3),
+        ("aws:sns/topicSubscription:TopicSubscription", 2),
+        ("aws:sqs/queue:Queue", 2),
+    ])
+}
+
+fn counts(plan: &Plan) -> BTreeMap<&str, usize> {
+    let mut counts = BTreeMap::new();
+    for resource in &plan.resources {
+        *counts.entry(resource.type_token.as_str()).or_default() += 1;
+    }
+    counts
+}
+
+#[test]
+fn preview_builds_the_functions_and_plans_every_resource() {
+    let run = built();
+    assert!(run.success, "the program failed:\n{}", run.stderr);
+    let plan = &run.plan;
+    assert_eq!(plan.mode, Mode::Preview);
+    assert_eq!(counts(plan), expected_counts());
+    // The engine loads the provider version of the checked-in schema.
+    assert!(plan.resources.iter().all(|r| r.version == "7.48.0"));
+    // Every output is declared; in a preview only what the program knows is known.
+    let keys: BTreeSet<&str> = plan.outputs.keys().map(String::as_str).collect();
+    assert_eq!(keys, BTreeSet::from(orders_infra::OUTPUTS));
+    assert_eq!(plan.outputs["tableName"], "orders-dev-orders");
+    assert_eq!(plan.outputs["apiUrl"], UNKNOWN);
+    assert_eq!(plan.outputs["stateMachineArn"], UNKNOWN);
+    // What needs a created resource is unknown: a function's role ARN, for one.
+    let function = one(plan, "aws:lambda/function:Function", "get-order");
+    assert_eq!(text(function, "role"), UNKNOWN);
+}
+
+#[test]
+fn update_knows_every_input_and_output_of_the_same_resources() {
+    let plan = update();
+    assert_eq!(plan.mode, Mode::Update);
+    let previewed: BTreeSet<(&str, &str)> = built()
+        .plan
+        .resources
+        .iter()
+        .map(|r| (r.type_token.as_str(), r.name.as_str()))
+        .collect();
+    let updated: BTreeSet<(&str, &str)> = plan
+        .resources
+        .iter()
+        .map(|r| (r.type_token.as_str(), r.name.as_str()))
+        .collect();
+    assert_eq!(previewed, updated);
+    for resource in &plan.resources {
+        assert!(
+            !resource.inputs.values().any(contains_unknown),
+            "{} {} has unknown inputs in an update",
+            resource.type_token,
+            resource.name
+        );
+    }
+    assert_eq!(
+        plan.outputs["apiUrl"],
+        format!("https://a1b2c3d4e5.execute-api.{REGION}.amazonaws.com/v1")
+    );
+    assert_eq!(plan.outputs["tableName"], "orders-dev-orders");
+    assert_eq!(
+        plan.outputs["queueUrl"],
+        format!("https://sqs.{REGION}.amazonaws.com/123456789012/orders-dev-queue")
+    );
+    assert_eq!(
+        plan.outputs["dlqUrl"],
+        format!("https://sqs.{REGION}.amazonaws.com/123456789012/orders-dev-dlq")
+    );
+    assert_eq!(
+        plan.outputs["stateMachineArn"],
+        format!("arn:aws:states:{REGION}:123456789012:stateMachine:orders-dev-workflow")
+    );
+    assert_eq!(
+        plan.outputs["topicArn"],
+        format!("arn:aws:sns:{REGION}:123456789012:orders-dev-notifications")
+    );
+}
+
+#[test]
+fn the_whole_plan_matches_its_reviewed_snapshot() {
+    let plan = update();
+    // Archive paths are absolute; the snapshot keeps them relative to the workspace.
+    let root = format!("{}/", root().display());
+    let text = serde_json::to_string(plan).unwrap().replace(&root, "");
+    let plan: Value = serde_json::from_str(&text).unwrap();
+    insta::assert_json_snapshot!("plan", plan);
+}
