@@ -8,7 +8,7 @@ use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::{HeaderMap, HeaderValue, header};
 use chrono::{DateTime, Utc};
-use order_core::{Dispatch, Order, OrderId, OrderStatus, OrderStore, Payment};
+use order_core::{Dispatch, Order, OrderId, OrderReader, OrderStatus, Payment};
 use serde::Serialize;
 
 /// The order as the API shows it (**contract** of `GET /orders/{id}`).
@@ -55,7 +55,7 @@ impl<'a> From<&'a Order> for OrderView<'a> {
 
 /// Answers one request. Never fails: every outcome is an HTTP answer.
 pub async fn handle(
-    store: &impl OrderStore,
+    orders: &impl OrderReader,
     request: &ApiGatewayProxyRequest,
 ) -> ApiGatewayProxyResponse {
     let Some(raw_id) = request.path_parameters.get("id") else {
@@ -65,7 +65,7 @@ pub async fn handle(
         Ok(id) => id,
         Err(invalid) => return message(400, &invalid.to_string()),
     };
-    match store.get(&order_id).await {
+    match orders.get(&order_id).await {
         Ok(Some(order)) => json(200, &OrderView::from(&order)),
         Ok(None) => message(404, "order not found"),
         Err(err) => {

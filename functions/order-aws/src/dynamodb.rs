@@ -1,7 +1,8 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use order_core::{
-    DependencyError, Dispatch, Inserted, Order, OrderId, OrderStatus, OrderStore, StatusChange,
+    DependencyError, Dispatch, Inserted, Order, OrderId, OrderReader, OrderStatus, OrderStore,
+    StatusChange,
 };
 use serde::Serialize;
 
@@ -42,6 +43,21 @@ fn decode(
         .map_err(|e| DependencyError::new(SERVICE, format!("stored order is malformed: {e}")))
 }
 
+impl OrderReader for DynamoOrderStore {
+    async fn get(&self, id: &OrderId) -> Result<Option<Order>, DependencyError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("order_id", Self::key(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| dependency_error(SERVICE, e))?;
+        output.item.map(decode).transpose()
+    }
+}
+
 impl OrderStore for DynamoOrderStore {
     async fn insert(&self, order: &Order) -> Result<Inserted, DependencyError> {
         let item = serde_dynamo::to_item(order)
@@ -64,19 +80,6 @@ impl OrderStore for DynamoOrderStore {
             }
             Err(err) => Err(dependency_error(SERVICE, err)),
         }
-    }
-
-    async fn get(&self, id: &OrderId) -> Result<Option<Order>, DependencyError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("order_id", Self::key(id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| dependency_error(SERVICE, e))?;
-        output.item.map(decode).transpose()
     }
 
     async fn update_status(

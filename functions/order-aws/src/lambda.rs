@@ -27,9 +27,32 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
-/// Serves a workflow task: each invocation's payload runs `handler` in a span carrying the
-/// order id, and a domain error reaches Step Functions in Lambda's shape, its stable name as
-/// `errorType` (what the state machine's Retry and Catch match on).
+/// Serves a function: each invocation's payload runs `handler` inside the span `span`
+/// makes for it, and an error reaches Lambda as its `errorType` and `errorMessage`.
+pub async fn serve<E, R, Err, F, Fut>(
+    span: impl Fn(&E) -> tracing::Span,
+    handler: F,
+) -> Result<(), lambda_runtime::Error>
+where
+    E: serde::de::DeserializeOwned,
+    R: serde::Serialize,
+    Err: Into<Diagnostic> + std::fmt::Debug,
+    F: Fn(E) -> Fut,
+    Fut: std::future::Future<Output = Result<R, Err>>,
+{
+    use tracing::Instrument;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        |event: lambda_runtime::LambdaEvent<E>| {
+            let span = span(&event.payload);
+            handler(event.payload).instrument(span)
+        },
+    ))
+    .await
+}
+
+/// Serves a workflow task: the span carries the order id, and a domain error reaches Step
+/// Functions with its stable name as `errorType` (what the state machine's Retry and Catch
+/// match on).
 pub async fn serve_task<E, D, R, F, Fut>(
     order_id: impl Fn(&E) -> D,
     handler: F,
@@ -41,14 +64,13 @@ where
     F: Fn(E) -> Fut,
     Fut: std::future::Future<Output = Result<R, OrderError>>,
 {
-    use tracing::Instrument;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        |event: lambda_runtime::LambdaEvent<E>| {
-            let span = tracing::info_span!("invocation", order_id = %order_id(&event.payload));
-            let result = handler(event.payload);
-            async move { result.await.map_err(HandlerError::from) }.instrument(span)
+    serve(
+        |event: &E| tracing::info_span!("invocation", order_id = %order_id(event)),
+        |event| {
+            let result = handler(event);
+            async move { result.await.map_err(HandlerError::from) }
         },
-    ))
+    )
     .await
 }
 

@@ -11,7 +11,7 @@ mod sns;
 
 pub use dynamodb::DynamoOrderStore;
 pub use lambda::{
-    EnvError, HandlerError, init_tracing, optional_env, required_env, sdk_config, serve_task,
+    EnvError, HandlerError, init_tracing, optional_env, required_env, sdk_config, serve, serve_task,
 };
 pub use sfn::SfnWorkflows;
 pub use sns::{SnsDispatcher, SnsNotifier};

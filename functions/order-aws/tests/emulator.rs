@@ -5,8 +5,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
 use order_aws::{DynamoOrderStore, SfnWorkflows, SnsDispatcher, SnsNotifier};
 use order_core::{
-    Dispatch, Inserted, NewOrder, Order, OrderId, OrderStatus, OrderStore, OrderSubmission,
-    Payment, PaymentOutcome, Started, StatusChange, WorkflowStarter, service,
+    Dispatch, Inserted, NewOrder, Order, OrderId, OrderReader, OrderStatus, OrderStore,
+    OrderSubmission, Payment, PaymentOutcome, Started, StatusChange, WorkflowStarter, service,
 };
 use orders_emulator::Emulator;
 use serde_json::{Value, json};

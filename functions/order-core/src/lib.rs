@@ -24,8 +24,8 @@ pub use model::{
     Payment, PaymentOutcome,
 };
 pub use ports::{
-    Dispatcher, Inserted, Notifier, OrderStore, PaymentProcessor, Started, StatusChange,
-    WorkflowStarter,
+    Dispatcher, Inserted, Notifier, OrderReader, OrderStore, PaymentProcessor, Started,
+    StatusChange, WorkflowStarter,
 };
 pub use settings::{SuccessProbability, WaitSeconds};
 pub use status::{OrderStatus, UnknownStatus};

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use crate::{
     DependencyError, Dispatch, Dispatcher, Inserted, Notification, Notifier, Order, OrderId,
-    OrderStatus, OrderStore, OrderSubmission, Started, StatusChange, WorkflowStarter,
+    OrderReader, OrderStatus, OrderStore, OrderSubmission, Started, StatusChange, WorkflowStarter,
 };
 
 /// A store call, to aim fault injection at.
@@ -78,6 +78,12 @@ impl MemoryStore {
     }
 }
 
+impl OrderReader for MemoryStore {
+    async fn get(&self, id: &OrderId) -> Result<Option<Order>, DependencyError> {
+        Ok(self.call(Operation::Get)?.orders.get(id).cloned())
+    }
+}
+
 impl OrderStore for MemoryStore {
     async fn insert(&self, order: &Order) -> Result<Inserted, DependencyError> {
         let mut state = self.call(Operation::Insert)?;
@@ -86,10 +92,6 @@ impl OrderStore for MemoryStore {
         }
         state.orders.insert(order.order_id.clone(), order.clone());
         Ok(Inserted::New)
-    }
-
-    async fn get(&self, id: &OrderId) -> Result<Option<Order>, DependencyError> {
-        Ok(self.call(Operation::Get)?.orders.get(id).cloned())
     }
 
     async fn update_status(

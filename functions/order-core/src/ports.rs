@@ -27,19 +27,23 @@ pub struct StatusChange {
     pub failure: Option<Failure>,
 }
 
-/// The `Orders` table. Every write is conditional, which is what makes retries safe.
-pub trait OrderStore: Send + Sync {
-    /// Stores a new order unless one with its id exists.
-    fn insert(
-        &self,
-        order: &Order,
-    ) -> impl Future<Output = Result<Inserted, DependencyError>> + Send;
-
+/// Reading the `Orders` table: all that a reader (get-order) is given.
+pub trait OrderReader: Send + Sync {
     /// Reads an order, consistently (a read after a write sees the write).
     fn get(
         &self,
         id: &OrderId,
     ) -> impl Future<Output = Result<Option<Order>, DependencyError>> + Send;
+}
+
+/// The `Orders` table, read and written. Every write is conditional, which is what makes
+/// retries safe.
+pub trait OrderStore: OrderReader {
+    /// Stores a new order unless one with its id exists.
+    fn insert(
+        &self,
+        order: &Order,
+    ) -> impl Future<Output = Result<Inserted, DependencyError>> + Send;
 
     /// Applies `change` if the order is still in `from`; `None` if it is not (or is gone).
     fn update_status(

@@ -112,7 +112,7 @@ pub async fn send_to_restaurant(
 mod tests {
     use super::*;
     use crate::memory::{MemoryStore, Operation, RecordingDispatcher, RecordingNotifier};
-    use crate::{Failure, Payment, PaymentOutcome};
+    use crate::{Failure, OrderReader, Payment, PaymentOutcome};
 
     fn id(raw: &str) -> OrderId {
         OrderId::parse(raw).unwrap()

@@ -1,7 +1,7 @@
 //! Lambda entry point of start-order. Environment: `STATE_MACHINE_ARN`.
 
-use lambda_runtime::{LambdaEvent, service_fn};
-use order_aws::{SfnWorkflows, init_tracing, required_env, sdk_config};
+use aws_lambda_events::sqs::SqsEvent;
+use order_aws::{SfnWorkflows, init_tracing, required_env, sdk_config, serve};
 use order_core::settings::env;
 
 #[tokio::main]
@@ -12,8 +12,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         aws_sdk_sfn::Client::new(&sdk_config().await),
         state_machine_arn,
     );
-    lambda_runtime::run(service_fn(|event: LambdaEvent<_>| {
-        start_order::handle(&workflows, event.payload)
-    }))
+    serve(
+        |batch: &SqsEvent| tracing::info_span!("invocation", messages = batch.records.len()),
+        |batch| start_order::handle(&workflows, batch),
+    )
     .await
 }
