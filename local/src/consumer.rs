@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 
 use crate::lambda_host::Functions;
@@ -54,36 +54,22 @@ impl Consumer {
                 record
             })
             .collect();
-        let payload = serde_json::to_vec(&event)?;
-        let consumer = self.functions.names.function(order_stack::START_ORDER);
-        let failed: Vec<String> =
-            match self
-                .functions
-                .invoke(&consumer, &payload)
-                .await
-                .and_then(|out| {
-                    serde_json::from_value::<SqsBatchResponse>(out).map_err(|e| {
-                        order_aws::HandlerError {
-                            name: "InvalidOutput",
-                            message: e.to_string(),
-                        }
-                    })
-                }) {
-                Ok(response) => response
-                    .batch_item_failures
-                    .into_iter()
-                    .map(|f| f.item_identifier)
-                    .collect(),
-                // The whole batch comes back after the visibility timeout.
-                Err(err) => {
-                    tracing::warn!(
-                        error = err.name,
-                        message = err.message,
-                        "the consumer failed; the batch will be received again"
-                    );
-                    return Ok(());
-                }
-            };
+        let failed: Vec<String> = match self.functions.start_order(event).await {
+            Ok(response) => response
+                .batch_item_failures
+                .into_iter()
+                .map(|f| f.item_identifier)
+                .collect(),
+            // The whole batch comes back after the visibility timeout.
+            Err(err) => {
+                tracing::warn!(
+                    error = err.name,
+                    message = err.message,
+                    "the consumer failed; the batch will be received again"
+                );
+                return Ok(());
+            }
+        };
         let done: Vec<DeleteMessageBatchRequestEntry> = messages
             .iter()
             .filter(|m| m.message_id.as_ref().is_some_and(|id| !failed.contains(id)))

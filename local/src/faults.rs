@@ -19,6 +19,8 @@ use std::sync::Mutex;
 use order_aws::HandlerError;
 use serde_json::Value;
 
+use crate::invocation::Invocation;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultKind {
     Transient,
@@ -43,14 +45,14 @@ struct Rule {
 }
 
 impl Rule {
-    fn applies(&self, function: &str, payload: &[u8]) -> bool {
+    /// Whether the rule is due on a call of `function` whose payload, as JSON, is `payload`.
+    fn applies(&self, function: &str, payload: &Value) -> bool {
         if self.function != function || self.left == Some(0) {
             return false;
         }
         let Some((field, expected)) = &self.only_if else {
             return true;
         };
-        let payload: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
         match &payload[field.as_str()] {
             Value::String(text) => text == expected,
             Value::Null => false,
@@ -81,10 +83,16 @@ impl Faults {
         self.lock().is_empty()
     }
 
-    /// The fault due on this invocation of `function`, if any; it counts as used.
-    pub fn take(&self, function: &str, payload: &[u8]) -> Option<Fault> {
+    /// The fault due on this invocation, if any; it counts as used.
+    pub fn take(&self, invocation: &Invocation) -> Option<Fault> {
         let mut rules = self.lock();
-        let rule = rules.iter_mut().find(|r| r.applies(function, payload))?;
+        if rules.is_empty() {
+            return None;
+        }
+        let function = invocation.function();
+        // Filters name the payload's fields as the Invoke API carries it.
+        let payload = invocation.to_json();
+        let rule = rules.iter_mut().find(|r| r.applies(function, &payload))?;
         if let Some(left) = &mut rule.left {
             *left -= 1;
         }
@@ -159,27 +167,37 @@ impl FromStr for Faults {
 mod tests {
     use super::*;
 
-    const PAYMENT: &[u8] = br#"{"order_id": "o-1", "quantity": 3}"#;
+    fn call(function: &str, payload: &str) -> Invocation {
+        Invocation::parse(function, payload.as_bytes()).unwrap()
+    }
+
+    fn payment(quantity: u8) -> Invocation {
+        call(
+            "process-payment",
+            &format!(r#"{{"order_id": "o-1", "quantity": {quantity}}}"#),
+        )
+    }
+
+    fn send() -> Invocation {
+        call("send-order", r#"{"order_id": "o-1"}"#)
+    }
 
     #[test]
     fn counted_transient_faults_run_out() {
         let faults: Faults = "process-payment:transient:2".parse().unwrap();
-        let fault = faults.take("process-payment", PAYMENT).unwrap();
+        let fault = faults.take(&payment(3)).unwrap();
         assert_eq!(fault.kind, FaultKind::Transient);
         assert_eq!(fault.error.name, "DependencyError");
-        assert!(faults.take("process-payment", PAYMENT).is_some());
-        assert!(faults.take("process-payment", PAYMENT).is_none());
-        assert!(faults.take("send-order", PAYMENT).is_none());
+        assert!(faults.take(&payment(3)).is_some());
+        assert!(faults.take(&payment(3)).is_none());
+        assert!(faults.take(&send()).is_none());
     }
 
     #[test]
     fn uncounted_faults_never_stop() {
         let faults: Faults = "send-order:fail".parse().unwrap();
         for _ in 0..10 {
-            assert_eq!(
-                faults.take("send-order", b"{}").unwrap().error.name,
-                "InjectedFault"
-            );
+            assert_eq!(faults.take(&send()).unwrap().error.name, "InjectedFault");
         }
     }
 
@@ -189,29 +207,27 @@ mod tests {
             "process-payment:fail@quantity=42,manage-order-state:lost:1@status=FAILED"
                 .parse()
                 .unwrap();
-        assert!(faults.take("process-payment", PAYMENT).is_none());
-        assert!(
-            faults
-                .take("process-payment", br#"{"order_id":"o-2","quantity":42}"#)
-                .is_some()
+        assert!(faults.take(&payment(3)).is_none());
+        assert!(faults.take(&payment(42)).is_some());
+        let set_failed = call(
+            "manage-order-state",
+            r#"{"action":"set_status","order_id":"o-2","status":"FAILED"}"#,
         );
-        let set_failed = br#"{"action":"set_status","order_id":"o-2","status":"FAILED"}"#;
-        assert_eq!(
-            faults.take("manage-order-state", set_failed).unwrap().kind,
-            FaultKind::Lost
+        let set_sent = call(
+            "manage-order-state",
+            r#"{"action":"set_status","order_id":"o-2","status":"SENT_TO_RESTAURANT"}"#,
         );
-        assert!(
-            faults.take("manage-order-state", set_failed).is_none(),
-            "count 1 is spent"
-        );
-        assert!(faults.take("manage-order-state", b"not json").is_none());
+        assert!(faults.take(&set_sent).is_none());
+        assert_eq!(faults.take(&set_failed).unwrap().kind, FaultKind::Lost);
+        assert!(faults.take(&set_failed).is_none(), "count 1 is spent");
     }
 
     #[test]
     fn lost_answers_look_like_a_lambda_service_error() {
         let faults: Faults = "start-order:lost:1".parse().unwrap();
+        let batch = call("start-order", r#"{"Records": []}"#);
         assert_eq!(
-            faults.take("start-order", b"{}").unwrap().error.name,
+            faults.take(&batch).unwrap().error.name,
             "Lambda.ServiceException"
         );
     }

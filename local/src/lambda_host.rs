@@ -1,5 +1,6 @@
 //! The Lambda host: answers the Lambda Invoke API by running the real handlers in this
-//! process, the way AWS runs the `bootstrap` binaries.
+//! process, the way AWS runs the `bootstrap` binaries. The runner's own callers (the
+//! consumer, the watchdog) call the same handlers through typed methods.
 //!
 //! The emulator's state machine calls `POST /2015-03-31/functions/{name}/invocations` on
 //! this server. A handler error is answered as Lambda answers it, `200` with
@@ -9,6 +10,7 @@
 
 use std::sync::Arc;
 
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
@@ -17,12 +19,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::Utc;
 use order_aws::{DynamoOrderStore, HandlerError, SfnWorkflows, SnsDispatcher, SnsNotifier};
+use order_core::Order;
 use order_stack::Names;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::faults::{FaultKind, Faults};
+use crate::invocation::{Answer, Invocation};
 use crate::progress;
 
 /// The adapters every handler needs, built once.
@@ -36,13 +39,6 @@ pub struct Functions {
     pub faults: Faults,
 }
 
-fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T, HandlerError> {
-    serde_json::from_slice(payload).map_err(|e| HandlerError {
-        name: "InvalidInput",
-        message: format!("the payload does not fit the function's input: {e}"),
-    })
-}
-
 fn to_value(output: &impl Serialize) -> Result<Value, HandlerError> {
     serde_json::to_value(output).map_err(|e| HandlerError {
         name: "InternalError",
@@ -50,69 +46,96 @@ fn to_value(output: &impl Serialize) -> Result<Value, HandlerError> {
     })
 }
 
+fn unexpected(answer: Answer, function: &str) -> HandlerError {
+    HandlerError {
+        name: "InternalError",
+        message: format!("{function} answered {answer:?}"),
+    }
+}
+
 impl Functions {
-    /// Runs `function` (its stack name or ARN) on a payload.
+    /// Runs `function` (its stack name or ARN) on a raw Invoke API payload.
     pub async fn invoke(&self, function: &str, payload: &[u8]) -> Result<Value, HandlerError> {
         let function = self.resolve(function).ok_or_else(|| HandlerError {
             name: "ResourceNotFoundException",
             message: format!("no function {function}"),
         })?;
-        let fault = self.faults.take(function, payload);
+        let invocation = Invocation::parse(function, payload).inspect_err(|err| {
+            progress::failed(function, None, err);
+        })?;
+        to_value(&self.call(invocation).await?)
+    }
+
+    /// start-order on a batch of queue messages: the messages it could not start.
+    pub async fn start_order(&self, batch: SqsEvent) -> Result<SqsBatchResponse, HandlerError> {
+        match self.call(Invocation::StartOrder(batch)).await? {
+            Answer::Batch(response) => Ok(response),
+            other => Err(unexpected(other, order_stack::START_ORDER)),
+        }
+    }
+
+    /// manage-order-state on one request: the order as stored after it.
+    pub async fn manage_order_state(
+        &self,
+        request: manage_order_state::Request,
+    ) -> Result<Order, HandlerError> {
+        match self.call(Invocation::ManageOrderState(request)).await? {
+            Answer::Order(order) => Ok(*order),
+            other => Err(unexpected(other, order_stack::MANAGE_ORDER_STATE)),
+        }
+    }
+
+    /// Runs one call as Lambda would, with the faults due on it and a progress line.
+    pub async fn call(&self, invocation: Invocation) -> Result<Answer, HandlerError> {
+        let function = invocation.function();
+        let order_id = invocation.order_id().map(str::to_owned);
+        let fault = self.faults.take(&invocation);
         if let Some(fault) = fault.as_ref().filter(|f| f.kind != FaultKind::Lost) {
-            progress::fault(function, payload, &fault.error);
+            progress::fault(function, order_id.as_deref(), &fault.error);
             return Err(fault.error.clone());
         }
-        let result = self.run(function, payload).await;
+        let result = self.run(invocation).await;
         if let Err(err) = &result {
-            progress::failed(function, payload, err);
+            progress::failed(function, order_id.as_deref(), err);
         }
         match fault {
             // The work is done; only the answer goes missing.
             Some(lost) => {
-                progress::fault(function, payload, &lost.error);
+                progress::fault(function, order_id.as_deref(), &lost.error);
                 Err(lost.error)
             }
             None => result,
         }
     }
 
-    async fn run(&self, function: &str, payload: &[u8]) -> Result<Value, HandlerError> {
+    async fn run(&self, invocation: Invocation) -> Result<Answer, HandlerError> {
         let now = Utc::now();
-        match function {
-            order_stack::MANAGE_ORDER_STATE => {
-                let request: manage_order_state::Request = parse(payload)?;
+        match invocation {
+            Invocation::ManageOrderState(request) => {
                 let order =
                     manage_order_state::handle(&self.store, &self.notifier, request.clone(), now)
                         .await
                         .map_err(HandlerError::from);
                 progress::order_state(&request, &order);
-                to_value(&order?)
+                Ok(Answer::Order(Box::new(order?)))
             }
-            order_stack::PROCESS_PAYMENT => {
-                let request: process_payment::Request = parse(payload)?;
+            Invocation::ProcessPayment(request) => {
                 let payment = process_payment::handle(&self.payments, request.clone()).await?;
                 progress::payment(&request.order_id, &payment);
-                to_value(&payment)
+                Ok(Answer::Payment(payment))
             }
-            order_stack::SEND_ORDER => {
-                let request: send_order::Request = parse(payload)?;
+            Invocation::SendOrder(request) => {
                 let dispatch =
                     send_order::handle(&self.store, &self.dispatcher, request.clone(), now).await?;
                 progress::dispatched(&request.order_id, &dispatch);
-                to_value(&dispatch)
+                Ok(Answer::Dispatch(dispatch))
             }
-            order_stack::START_ORDER => {
-                let event = parse(payload)?;
-                to_value(&start_order::handle(&self.workflows, event).await?)
-            }
-            order_stack::GET_ORDER => {
-                let request = parse(payload)?;
-                to_value(&get_order::handle(&self.store, &request).await)
-            }
-            other => Err(HandlerError {
-                name: "ResourceNotFoundException",
-                message: format!("no function {other}"),
-            }),
+            Invocation::StartOrder(batch) => Ok(Answer::Batch(
+                start_order::handle(&self.workflows, batch).await?,
+            )),
+            Invocation::GetOrder(request) => Ok(Answer::Http(Box::new(
+                get_order::handle(&self.store, &request).await,
+            ))),
         }
     }
 

@@ -9,6 +9,7 @@ mod api;
 mod config;
 mod consumer;
 mod faults;
+mod invocation;
 mod lambda_host;
 mod progress;
 mod provision;

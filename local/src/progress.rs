@@ -11,14 +11,6 @@ fn line(order_id: &str, what: std::fmt::Arguments<'_>) {
     );
 }
 
-/// The order id a task payload names, if any.
-fn payload_order_id(payload: &[u8]) -> String {
-    serde_json::from_slice::<serde_json::Value>(payload)
-        .ok()
-        .and_then(|v| v["order_id"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| "-".into())
-}
-
 pub fn accepted(order_id: &str) {
     line(order_id, format_args!("accepted by the API and queued"));
 }
@@ -59,16 +51,16 @@ pub fn dispatched(order_id: &OrderId, dispatch: &Dispatch) {
     );
 }
 
-pub fn fault(function: &str, payload: &[u8], err: &HandlerError) {
+pub fn fault(function: &str, order_id: Option<&str>, err: &HandlerError) {
     line(
-        &payload_order_id(payload),
+        order_id.unwrap_or("-"),
         format_args!("{function}: injected fault {}", err.name),
     );
 }
 
-pub fn failed(function: &str, payload: &[u8], err: &HandlerError) {
+pub fn failed(function: &str, order_id: Option<&str>, err: &HandlerError) {
     line(
-        &payload_order_id(payload),
+        order_id.unwrap_or("-"),
         format_args!("{function} failed: {}: {}", err.name, err.message),
     );
 }

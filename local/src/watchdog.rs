@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_sfn::types::ExecutionStatus;
-use serde_json::{Value, json};
+use order_core::{OrderId, OrderStatus};
+use serde_json::Value;
 
 use crate::lambda_host::Functions;
 use crate::progress;
@@ -101,22 +102,19 @@ impl Watchdog {
             .error("WorkflowLost")
             .send()
             .await;
-        let request = json!({
-            "action": "set_status",
-            "order_id": name,
-            "status": "FAILED",
-            "order": input["order"],
-            "failure": {
-                "error": "WorkflowLost",
-                "cause": "the local emulator accepted the execution but never ran it"
-            }
-        });
-        let function = self
-            .functions
-            .names
-            .function(order_stack::MANAGE_ORDER_STATE);
+        let request = manage_order_state::Request::SetStatus {
+            order_id: OrderId::parse(name)?,
+            status: OrderStatus::Failed,
+            payment: None,
+            failure: Some(manage_order_state::FailureInput {
+                error: "WorkflowLost".into(),
+                cause: "the local emulator accepted the execution but never ran it".into(),
+            }),
+            // The order travels along, so that one never saved is saved as it ends.
+            order: serde_json::from_value(input["order"].clone()).ok(),
+        };
         self.functions
-            .invoke(&function, request.to_string().as_bytes())
+            .manage_order_state(request)
             .await
             .map_err(|e| anyhow::anyhow!("{}: {}", e.name, e.message))?;
         Ok(())

@@ -9,10 +9,10 @@ use order_core::{
     Failure, NewOrder, Notifier, Order, OrderError, OrderId, OrderStatus, OrderStore, Payment,
     StatusChange, service,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The task input the state machine sends.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
     Create {
@@ -42,7 +42,7 @@ impl Request {
 }
 
 /// A caught error as the state machine passes it on (`Error`/`Cause` of the Catch).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailureInput {
     pub error: String,
     #[serde(default)]

@@ -27,36 +27,42 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
+impl From<std::convert::Infallible> for HandlerError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
 /// Serves a function: each invocation's payload runs `handler` inside the span `span`
 /// makes for it, and an error reaches Lambda as its `errorType` and `errorMessage`.
-pub async fn serve<E, R, Err, F, Fut>(
+pub fn serve<E, R, Err, F, Fut>(
     span: impl Fn(&E) -> tracing::Span,
     handler: F,
-) -> Result<(), lambda_runtime::Error>
+) -> impl std::future::Future<Output = Result<(), lambda_runtime::Error>>
 where
     E: serde::de::DeserializeOwned,
     R: serde::Serialize,
-    Err: Into<Diagnostic> + std::fmt::Debug,
+    Err: Into<HandlerError>,
     F: Fn(E) -> Fut,
     Fut: std::future::Future<Output = Result<R, Err>>,
 {
     use tracing::Instrument;
     lambda_runtime::run(lambda_runtime::service_fn(
-        |event: lambda_runtime::LambdaEvent<E>| {
+        move |event: lambda_runtime::LambdaEvent<E>| {
             let span = span(&event.payload);
-            handler(event.payload).instrument(span)
+            let result = handler(event.payload);
+            async move { result.await.map_err(Into::into) }.instrument(span)
         },
     ))
-    .await
 }
 
 /// Serves a workflow task: the span carries the order id, and a domain error reaches Step
 /// Functions with its stable name as `errorType` (what the state machine's Retry and Catch
 /// match on).
-pub async fn serve_task<E, D, R, F, Fut>(
+pub fn serve_task<E, D, R, F, Fut>(
     order_id: impl Fn(&E) -> D,
     handler: F,
-) -> Result<(), lambda_runtime::Error>
+) -> impl std::future::Future<Output = Result<(), lambda_runtime::Error>>
 where
     E: serde::de::DeserializeOwned,
     D: std::fmt::Display,
@@ -65,13 +71,9 @@ where
     Fut: std::future::Future<Output = Result<R, OrderError>>,
 {
     serve(
-        |event: &E| tracing::info_span!("invocation", order_id = %order_id(event)),
-        |event| {
-            let result = handler(event);
-            async move { result.await.map_err(HandlerError::from) }
-        },
+        move |event: &E| tracing::info_span!("invocation", order_id = %order_id(event)),
+        handler,
     )
-    .await
 }
 
 /// A configuration variable that is missing or unusable.

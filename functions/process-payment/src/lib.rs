@@ -4,10 +4,10 @@
 
 use order_core::{DependencyError, OrderId, Payment, PaymentOutcome, PaymentProcessor};
 use rand::Rng;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The task input: which order, and how much of it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
     pub order_id: OrderId,

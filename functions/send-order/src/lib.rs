@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use order_core::{Dispatch, Dispatcher, OrderError, OrderId, OrderStore, service};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The task input.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
     pub order_id: OrderId,
