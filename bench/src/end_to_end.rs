@@ -1,12 +1,12 @@
 //! The local pipeline under a fixed concurrency with the wait at 0: orders accepted per
 //! second, POST → final status, and where the CPU goes (emulator vs our runner).
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use futures_util::StreamExt;
+use orders_local::client;
+use orders_local::ready::{READY_FILE, Ready};
 use serde_json::{Value, json};
 
 /// User + system CPU seconds a process has used.
@@ -32,27 +32,18 @@ pub async fn run(orders: usize, concurrency: usize) -> anyhow::Result<Value> {
     if !std::path::Path::new(runner_binary).exists() {
         bail!("{runner_binary} is missing: `make bench` builds it");
     }
-    let port = orders_emulator::free_port()?;
+    let ready_file = std::env::temp_dir().join(format!("orders-bench-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&ready_file);
     let mut runner = Command::new(runner_binary)
-        .env("ORDERS_PORT", port.to_string())
+        .env("ORDERS_PORT", "0")
         .env("ORDERS_WAIT_SECONDS", "0")
         .env("ORDERS_CONSUMERS", "4")
-        .stdout(Stdio::piped())
+        .env(READY_FILE, &ready_file)
+        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    let mut lines = BufReader::new(runner.stdout.take().context("no stdout")?).lines();
-    let mut emulator = String::new();
-    for line in lines.by_ref() {
-        let line = line?;
-        if let Some(rest) = line.split("emulator http").nth(1) {
-            emulator = format!("http{}", rest.split([',', ' ']).next().unwrap_or_default());
-        }
-        if line.contains("listening on") {
-            break;
-        }
-    }
-    // Keep reading so the runner never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    let ready = Ready::wait(&ready_file, &mut runner, Duration::from_secs(60))?;
+    let _ = std::fs::remove_file(&ready_file);
     let emulator_pid: u32 = String::from_utf8(
         Command::new("pgrep")
             .args(["-P", &runner.id().to_string()])
@@ -64,62 +55,16 @@ pub async fn run(orders: usize, concurrency: usize) -> anyhow::Result<Value> {
     .context("the emulator process")?;
     let cpu_before = (cpu_seconds(runner.id())?, cpu_seconds(emulator_pid)?);
 
-    let http = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{port}/orders");
     let started = Instant::now();
-    let accepted: Vec<(String, SystemTime)> = futures_util::stream::iter(0..orders)
-        .map(|i| {
-            let (http, url) = (http.clone(), url.clone());
-            async move {
-                let body =
-                    json!({"user_id": format!("bench-{i}"), "restaurant_id": "r", "quantity": 1});
-                let response = http.post(url).json(&body).send().await.ok()?;
-                let id = response
-                    .headers()
-                    .get("x-order-id")?
-                    .to_str()
-                    .ok()?
-                    .to_owned();
-                Some((id, SystemTime::now()))
-            }
-        })
-        .buffer_unordered(concurrency)
-        .filter_map(|r| async move { r })
-        .collect()
-        .await;
+    let bodies = (0..orders)
+        .map(|i| json!({"user_id": format!("bench-{i}"), "restaurant_id": "r", "quantity": 1}));
+    let posted =
+        client::post_orders(&reqwest::Client::new(), &ready.api_url, bodies, concurrency).await?;
+    let accepted = posted.iter().filter(|p| p.status == 204).count();
     let posting = started.elapsed();
 
-    let config = orders_emulator::sdk_config_for(&emulator).await;
-    let table = aws_sdk_dynamodb::Client::new(&config);
-    let finished = loop {
-        let items = table
-            .scan()
-            .table_name("orders-local-orders")
-            .send()
-            .await?
-            .items
-            .unwrap_or_default();
-        let done: Vec<(String, chrono::DateTime<chrono::Utc>)> = items
-            .iter()
-            .filter(|item| item.contains_key("notified_status"))
-            .filter_map(|item| {
-                let id = item.get("order_id")?.as_s().ok()?.clone();
-                let at = item.get("updated_at")?.as_s().ok()?.parse().ok()?;
-                Some((id, at))
-            })
-            .collect();
-        if done.len() >= accepted.len() {
-            break done;
-        }
-        if started.elapsed() > Duration::from_secs(600) {
-            bail!(
-                "only {} of {} orders finished in 10 minutes",
-                done.len(),
-                accepted.len()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    let sdk = orders_emulator::sdk_config_for(&ready.emulator_url).await;
+    let settled = client::settle(&sdk, &ready, accepted, Duration::from_secs(600)).await?;
     let all_final = started.elapsed();
     let cpu_after = (cpu_seconds(runner.id())?, cpu_seconds(emulator_pid)?);
     let _ = Command::new("kill")
@@ -127,31 +72,19 @@ pub async fn run(orders: usize, concurrency: usize) -> anyhow::Result<Value> {
         .status();
     let _ = runner.wait();
 
-    let posted: std::collections::HashMap<&str, SystemTime> =
-        accepted.iter().map(|(id, at)| (id.as_str(), *at)).collect();
-    let mut latencies: Vec<f64> = finished
-        .iter()
-        .filter_map(|(id, at)| {
-            let end: SystemTime = (*at).into();
-            Some(
-                end.duration_since(*posted.get(id.as_str())?)
-                    .unwrap_or_default()
-                    .as_secs_f64(),
-            )
-        })
-        .collect();
-    latencies.sort_by(f64::total_cmp);
+    let latencies = client::post_to_final_seconds(&posted, &settled.orders);
     let runner_cpu = cpu_after.0 - cpu_before.0;
     let emulator_cpu = cpu_after.1 - cpu_before.1;
     Ok(json!({
         "orders": orders,
         "concurrency": concurrency,
-        "accepted": accepted.len(),
-        "accepted_per_second": accepted.len() as f64 / posting.as_secs_f64(),
+        "accepted": accepted,
+        "dead_letters": settled.dead_letters,
+        "accepted_per_second": accepted as f64 / posting.as_secs_f64(),
         "all_final_after_s": all_final.as_secs_f64(),
-        "completed_per_second": accepted.len() as f64 / all_final.as_secs_f64(),
-        "post_to_final_p50_s": crate::functions::percentile(&latencies, 0.5),
-        "post_to_final_p99_s": crate::functions::percentile(&latencies, 0.99),
+        "completed_per_second": accepted as f64 / all_final.as_secs_f64(),
+        "post_to_final_p50_s": client::percentile(&latencies, 0.5),
+        "post_to_final_p99_s": client::percentile(&latencies, 0.99),
         "runner_cpu_s": runner_cpu,
         "emulator_cpu_s": emulator_cpu,
         "emulator_cpu_share": emulator_cpu / (runner_cpu + emulator_cpu),

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::runtime_api::RuntimeApi;
+use orders_local::client::percentile;
 
 /// The resources the functions talk to, in the emulator.
 pub struct Backing {
@@ -105,10 +106,6 @@ pub struct ColdStart {
     pub ready_p99_ms: f64,
     pub first_answer_median_ms: f64,
     pub first_answer_p99_ms: f64,
-}
-
-pub fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 /// Starts the function `starts` times; each time, from process start to its first

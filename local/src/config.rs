@@ -24,6 +24,9 @@ pub struct Config {
     pub faults: Faults,
     /// How to run the emulator (`MOTO_SERVER`, default the project's launcher).
     pub emulator: orders_emulator::EmulatorCommand,
+    /// Where to write the start-up report for programs (`ORDERS_READY_FILE`, none by
+    /// default); see `orders_local::ready`.
+    pub ready_file: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -54,6 +57,7 @@ impl Config {
             consumers,
             faults,
             emulator: orders_emulator::EmulatorCommand::from_env(),
+            ready_file: std::env::var_os(orders_local::ready::READY_FILE).map(Into::into),
         })
     }
 }

@@ -23,6 +23,7 @@ use anyhow::Context;
 use order_aws::{DynamoOrderStore, SfnWorkflows, SnsDispatcher, SnsNotifier};
 use order_stack::Names;
 use orders_emulator::Emulator;
+use orders_local::ready::Ready;
 
 use crate::config::Config;
 
@@ -57,6 +58,8 @@ async fn run() -> anyhow::Result<()> {
                 config.port
             )
         })?;
+    // Port 0 asks the system for a free one; the banner and the ready report tell which.
+    let api_port = api_listener.local_addr()?.port();
     // The emulator must know where the functions live before it starts.
     let host_listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let host_port = host_listener.local_addr()?.port();
@@ -155,9 +158,20 @@ async fn run() -> anyhow::Result<()> {
     );
     println!("  emulator log {}", emulator_log.display());
     println!(
-        "Orders API listening on http://127.0.0.1:{}  (POST /orders, GET /orders/{{id}}; Ctrl-C stops)",
-        config.port
+        "Orders API listening on http://127.0.0.1:{api_port}  (POST /orders, GET /orders/{{id}}; Ctrl-C stops)"
     );
+    if let Some(path) = &config.ready_file {
+        // The listener is bound: requests wait in its backlog until serving starts.
+        Ready {
+            api_url: format!("http://127.0.0.1:{api_port}"),
+            emulator_url: emulator.endpoint(),
+            table: stack.table.clone(),
+            queue_url: stack.queue_url.clone(),
+            dead_letter_queue_url: stack.dead_letter_queue_url.clone(),
+            state_machine_arn: stack.state_machine_arn.clone(),
+        }
+        .write(path)?;
+    }
     axum::serve(api_listener, api)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -3,27 +3,40 @@
 #![allow(dead_code)] // each test file uses its own part of this
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use orders_local::ready::{READY_FILE, Ready};
 use serde_json::{Value, json};
 
 /// A running `orders-local`, stopped with SIGTERM when dropped.
 pub struct Runner {
     child: Child,
     pub port: u16,
+    /// Where the runner said it and its resources are.
+    pub ready: Ready,
     pub emulator: String,
     lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl Runner {
     pub fn start(env: &[(&str, &str)]) -> Self {
-        let port = orders_emulator::free_port().unwrap();
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
+        let ready_file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "ready-{}-{}.json",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_file(&ready_file);
         let mut command = Command::new(env!("CARGO_BIN_EXE_orders-local"));
         command
-            .env("ORDERS_PORT", port.to_string())
+            // The system picks a free port; the ready report says which.
+            .env("ORDERS_PORT", "0")
             .env("ORDERS_WAIT_SECONDS", "0")
+            .env(READY_FILE, &ready_file)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (key, value) in env {
@@ -38,26 +51,21 @@ impl Runner {
                 sink.lock().unwrap().push(line);
             }
         });
-        let mut runner = Self {
+        let ready = Ready::wait(&ready_file, &mut child, Duration::from_secs(60))
+            .unwrap_or_else(|err| panic!("{err:#}: {:?}", lines.lock().unwrap()));
+        let port = ready
+            .api_url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the API URL ends with its port");
+        Self {
             child,
             port,
-            emulator: String::new(),
+            emulator: ready.emulator_url.clone(),
+            ready,
             lines,
-        };
-        let banner = runner.wait_for_line("listening on", Duration::from_secs(60));
-        assert!(
-            banner.contains(&format!("http://127.0.0.1:{port}")),
-            "{banner}"
-        );
-        let first = runner.output().join("\n");
-        runner.emulator = first
-            .split_whitespace()
-            .skip_while(|w| *w != "emulator")
-            .nth(1)
-            .expect("the banner names the emulator")
-            .trim_end_matches(',')
-            .to_owned();
-        runner
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -215,46 +223,25 @@ impl Runner {
 
     /// Messages waiting or in flight in a queue.
     pub async fn queue_depth(&self, name: &str) -> u64 {
-        use aws_sdk_sqs::types::QueueAttributeName as A;
-        let attributes = aws_sdk_sqs::Client::new(&self.sdk().await)
-            .get_queue_attributes()
-            .queue_url(self.queue_url(name).await)
-            .attribute_names(A::All)
-            .send()
+        let url = self.queue_url(name).await;
+        orders_local::client::queue_depth(&self.sdk().await, &url)
             .await
             .unwrap()
-            .attributes
-            .unwrap();
-        [
-            A::ApproximateNumberOfMessages,
-            A::ApproximateNumberOfMessagesNotVisible,
-        ]
-        .iter()
-        .map(|a| attributes[a].parse::<u64>().unwrap())
-        .sum()
     }
 
     /// Every stored order, straight from the table.
     pub async fn stored_orders(&self) -> Vec<order_core::Order> {
-        let client = aws_sdk_dynamodb::Client::new(&self.sdk().await);
-        let mut orders = Vec::new();
-        let mut start = None;
-        loop {
-            let page = client
-                .scan()
-                .table_name("orders-local-orders")
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .unwrap();
-            for item in page.items.unwrap_or_default() {
-                orders.push(serde_dynamo::from_item(item).unwrap());
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return orders;
-            }
-        }
+        orders_local::client::stored_orders(&self.sdk().await, &self.ready.table)
+            .await
+            .unwrap()
+    }
+
+    /// Waits until `accepted` orders have settled or sit in the DLQ.
+    pub async fn settle(&self, accepted: usize, limit: Duration) -> Vec<order_core::Order> {
+        orders_local::client::settle(&self.sdk().await, &self.ready, accepted, limit)
+            .await
+            .unwrap_or_else(|err| panic!("{err:#}"))
+            .orders
     }
 
     /// The names of every execution of the workflow.

@@ -1,0 +1,96 @@
+//! The runner's machine-readable start-up report. With `ORDERS_READY_FILE` set, the runner
+//! writes a [`Ready`] there as JSON once it answers requests, so a program that started it
+//! knows where everything is without reading the human banner.
+
+use std::path::Path;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+/// The variable naming the file the runner writes its [`Ready`] report to.
+pub const READY_FILE: &str = "ORDERS_READY_FILE";
+
+/// Where a started runner and its resources are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ready {
+    /// The Orders API: `{api_url}/orders`.
+    pub api_url: String,
+    /// The emulator's endpoint, for any AWS SDK or `aws --endpoint-url`.
+    pub emulator_url: String,
+    pub table: String,
+    pub queue_url: String,
+    pub dead_letter_queue_url: String,
+    pub state_machine_arn: String,
+}
+
+impl Ready {
+    /// Writes the report whole: a reader never sees half of it.
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        let partial = path.with_extension("partial");
+        std::fs::write(&partial, serde_json::to_vec_pretty(self)?)
+            .with_context(|| format!("write {}", partial.display()))?;
+        std::fs::rename(&partial, path).with_context(|| format!("write {}", path.display()))
+    }
+
+    /// Waits for `runner` to write its report to `path`; fails if it exits first or takes
+    /// longer than `limit`.
+    pub fn wait(path: &Path, runner: &mut Child, limit: Duration) -> anyhow::Result<Self> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(text) = std::fs::read(path) {
+                return serde_json::from_slice(&text)
+                    .with_context(|| format!("{} is not a ready report", path.display()));
+            }
+            if let Some(status) = runner.try_wait()? {
+                bail!("orders-local exited ({status}) before it was ready");
+            }
+            if Instant::now() > deadline {
+                bail!("orders-local was not ready within {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Ready {
+        Ready {
+            api_url: "http://127.0.0.1:3000".into(),
+            emulator_url: "http://127.0.0.1:5000".into(),
+            table: "t".into(),
+            queue_url: "q".into(),
+            dead_letter_queue_url: "d".into(),
+            state_machine_arn: "arn".into(),
+        }
+    }
+
+    #[test]
+    fn a_written_report_is_read_back_whole() {
+        let dir = std::env::temp_dir().join(format!("ready-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ready.json");
+        report().write(&path).unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let read = Ready::wait(&path, &mut child, Duration::from_secs(1));
+        let _ = child.kill();
+        assert_eq!(read.unwrap(), report());
+        assert!(!path.with_extension("partial").exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_runner_that_exits_first_is_reported() {
+        let path = std::env::temp_dir().join(format!("never-{}.json", std::process::id()));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let err = Ready::wait(&path, &mut child, Duration::from_secs(10)).unwrap_err();
+        assert!(err.to_string().contains("exited"), "{err}");
+    }
+}

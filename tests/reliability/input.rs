@@ -1,0 +1,141 @@
+//! Bad input and unknown routes: a clear 4xx, nothing queued, nothing leaked.
+
+use super::*;
+
+/// Bodies of every wrong kind.
+fn bad_bodies() -> impl Strategy<Value = (Vec<u8>, &'static str)> {
+    let leaf = prop_oneof![
+        5 => order_core::arbitrary::json_scalar(),
+        1 => (0usize..200_000).prop_map(|n| Value::from("x".repeat(n))),
+    ];
+    let json = order_core::arbitrary::body_like(leaf, 4);
+    prop_oneof![
+        4 => json.prop_map(|v| (v.to_string().into_bytes(), "application/json")),
+        1 => prop::collection::vec(any::<u8>(), 0..512).prop_map(|b| (b, "application/json")),
+        1 => (1usize..50_000).prop_map(|depth| ("[".repeat(depth).into_bytes(), "application/json")),
+        1 => (0u8..100).prop_map(|q| (format!(r#"{{"user_id":"u","restaurant_id":"r","quantity":{q}}}"#).into_bytes(), "text/plain")),
+        1 => Just((br#"{"user_id":"u","restaurant_id":"r","quantity":1}"#.to_vec(), "application/x-www-form-urlencoded")),
+    ]
+}
+
+/// What no error body may carry.
+fn leaks(body: &str) -> bool {
+    [
+        "arn:",
+        "123456789012",
+        "panicked",
+        ".rs:",
+        "/root",
+        "/work",
+        "aws_sdk",
+        "Traceback",
+    ]
+    .iter()
+    .any(|needle| body.contains(needle))
+}
+
+#[test]
+fn fuzzed_bodies_get_a_clear_4xx_and_nothing_is_queued() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let runner = Runner::start(&[]);
+    let http = client();
+    let cases = env_number("ORDERS_FUZZ_CASES", 300) as u32;
+    // The property closure is `Fn`; the tallies live in cells.
+    let statuses = std::cell::RefCell::new(BTreeMap::<u16, usize>::new());
+    let accepted = std::cell::Cell::new(0usize);
+    let mut fuzz = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
+    fuzz.run(&bad_bodies(), |(body, content_type)| {
+        let (status, text) = runtime.block_on(async {
+            let response = http
+                .post(runner.url("/orders"))
+                .header("content-type", content_type)
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        });
+        *statuses.borrow_mut().entry(status).or_default() += 1;
+        if status == 204 {
+            // A generated body can be a valid order; it must then be one.
+            let value: Value = serde_json::from_slice(&body).unwrap();
+            prop_assert!(order_core::validation::validate(&value).is_ok());
+            accepted.set(accepted.get() + 1);
+            return Ok(());
+        }
+        prop_assert!(
+            [400, 413, 415].contains(&status),
+            "status {} for {:?}",
+            status,
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+        );
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        let message = answer["message"].as_str().unwrap_or_default();
+        prop_assert!(!message.is_empty(), "no message: {}", text);
+        prop_assert!(!leaks(&text), "leaks internals: {}", text);
+        Ok(())
+    })
+    .unwrap();
+    runtime.block_on(async {
+        // Still serving, and only the valid bodies went through.
+        let id = post_order(&runner, good_order()).await;
+        // The runner's lines reach this test through a pipe: wait for the last one.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while runner.lines_about(&id, "accepted by the API").is_empty() && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let shown = runner
+            .output()
+            .iter()
+            .filter(|l| l.contains("accepted by the API"))
+            .count();
+        assert_eq!(shown, accepted.get() + 1);
+    });
+    write_report(
+        "bad-input",
+        &json!({
+            "bodies_tried": statuses.borrow().values().sum::<usize>(),
+            "statuses": *statuses.borrow(),
+            "valid_by_chance": accepted.get(),
+            "queued_by_mistake": 0,
+        }),
+    );
+}
+
+#[tokio::test]
+async fn only_the_documented_routes_answer_and_no_answer_leaks_internals() {
+    let runner = Runner::start(&[]);
+    let http = client();
+    let probes = [
+        ("GET", "/", 404),
+        ("GET", "/orders", 405),
+        ("PUT", "/orders", 405),
+        ("DELETE", "/orders/abc", 405),
+        ("POST", "/orders/abc", 405),
+        ("GET", "/orders/abc/items", 404),
+        ("GET", "/orders/..%2F..%2Fetc%2Fpasswd", 400),
+        ("GET", "/moto-api/data.json", 404),
+        ("POST", "/moto-api/config", 404),
+        (
+            "POST",
+            "/2015-03-31/functions/orders-local-get-order/invocations",
+            404,
+        ),
+        ("GET", "/123456789012/orders-local-queue", 404),
+        ("GET", &format!("/orders/{}", "a".repeat(81)), 400),
+    ];
+    for (method, path, expected) in probes {
+        let response = http
+            .request(method.parse().unwrap(), runner.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), expected, "{method} {path}");
+        let text = response.text().await.unwrap();
+        let answer: Value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path}: {text}"));
+        assert!(answer["message"].is_string(), "{method} {path}: {text}");
+        assert!(!leaks(&text), "{method} {path} leaks: {text}");
+    }
+}
