@@ -8,7 +8,7 @@ use aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
-use order_core::memory::{MemoryStore, MemoryWorkflows, RecordingDispatcher, RecordingNotifier};
+use orders_core::memory::{MemoryStore, MemoryWorkflows, RecordingDispatcher, RecordingNotifier};
 use serde_json::json;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -24,7 +24,7 @@ fn next_id(counter: &AtomicU64) -> String {
 fn validation(c: &mut Criterion) {
     let body = json!({"user_id": "Burger_20", "restaurant_id": "Restaurant 4", "quantity": "3"});
     c.bench_function("validate_typical_body", |b| {
-        b.iter(|| order_core::validation::validate(std::hint::black_box(&body)).unwrap())
+        b.iter(|| orders_core::validation::validate(std::hint::black_box(&body)).unwrap())
     });
 }
 

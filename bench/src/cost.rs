@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 /// Share of payments that go through (the stack's default).
-const PAID: f64 = order_core::SuccessProbability::DEFAULT.value();
+const PAID: f64 = orders_core::SuccessProbability::DEFAULT.value();
 
 // List prices, USD, us-east-1, as AWS publishes them (check before relying on them).
 const STANDARD_PER_TRANSITION: f64 = 25.0 / 1e6;
@@ -35,7 +35,7 @@ pub fn per_million_orders(lambda_ms: &[f64]) -> Value {
     // manage-order-state saves and marks (3 paid, 2 declined), one payment, one hand-off
     // when paid, and one status read by the client.
     let invocations = [
-        1.0 / order_stack::BATCH_SIZE as f64,
+        1.0 / orders_blueprint::BATCH_SIZE as f64,
         PAID * 3.0 + (1.0 - PAID) * 2.0,
         1.0,
         PAID,
@@ -54,9 +54,9 @@ pub fn per_million_orders(lambda_ms: &[f64]) -> Value {
     let reads = PAID * 3.0 + (1.0 - PAID) * 2.0 + PAID + 1.0;
     let publishes = 1.0 + PAID;
     // SendMessage, plus receive and delete for each batch of ten.
-    let sqs_requests = 1.0 + 2.0 / order_stack::BATCH_SIZE as f64;
+    let sqs_requests = 1.0 + 2.0 / orders_blueprint::BATCH_SIZE as f64;
     // Express bills the whole run, the wait included, in 64 MB chunks and 100 ms steps.
-    let express_seconds = order_core::WaitSeconds::DEFAULT.value() as f64 + 0.2;
+    let express_seconds = orders_core::WaitSeconds::DEFAULT.value() as f64 + 0.2;
 
     let items = [
         (
@@ -92,7 +92,7 @@ pub fn per_million_orders(lambda_ms: &[f64]) -> Value {
             "lambda_invocations_per_order": lambda_requests,
             "dynamodb_writes_per_order": writes,
             "dynamodb_reads_per_order": reads,
-            "wait_seconds": order_core::WaitSeconds::DEFAULT.value(),
+            "wait_seconds": orders_core::WaitSeconds::DEFAULT.value(),
         },
         "standard_items_usd": items.iter().map(|(name, c)| json!({"item": name, "usd": c * orders})).collect::<Vec<_>>(),
         "standard_total_usd": standard_total,

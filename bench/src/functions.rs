@@ -2,7 +2,7 @@
 //! cold starts (process start → ready for work, and → first answer) and peak memory
 //! after many invocations with real I/O against the emulator.
 
-use order_core::settings::env;
+use orders_core::settings::env;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -35,28 +35,28 @@ pub fn subjects() -> Vec<Subject> {
     let message = json!({"order_id": "bench-1", "order": {"user_id": "u", "restaurant_id": "r", "quantity": 2}});
     vec![
         Subject {
-            name: order_stack::START_ORDER,
+            name: orders_blueprint::START_ORDER,
             quick_event: json!({"Records": []}),
             working_event: json!({"Records": [{"messageId": "m-1", "body": message.to_string()}]}),
         },
         Subject {
-            name: order_stack::MANAGE_ORDER_STATE,
+            name: orders_blueprint::MANAGE_ORDER_STATE,
             // A payment status without its payment: refused before any call.
             quick_event: json!({"action": "set_status", "order_id": "bench-1", "status": "PAYMENT_OK"}),
             working_event: json!({"action": "create", "order_id": "bench-1", "order": message["order"]}),
         },
         Subject {
-            name: order_stack::PROCESS_PAYMENT,
+            name: orders_blueprint::PROCESS_PAYMENT,
             quick_event: json!({"order_id": "bench-1", "quantity": 2}),
             working_event: json!({"order_id": "bench-1", "quantity": 2}),
         },
         Subject {
-            name: order_stack::SEND_ORDER,
+            name: orders_blueprint::SEND_ORDER,
             quick_event: json!({"order_id": "not an id"}),
             working_event: json!({"order_id": "bench-missing"}),
         },
         Subject {
-            name: order_stack::GET_ORDER,
+            name: orders_blueprint::GET_ORDER,
             quick_event: json!({"pathParameters": {"id": "not an id"}}),
             working_event: json!({"pathParameters": {"id": "bench-1"}}),
         },

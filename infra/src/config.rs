@@ -7,7 +7,7 @@
 //! them are passed on as secrets, so that the state holds them encrypted too.
 
 use anyhow::{Context, Result, bail, ensure};
-use order_core::{SuccessProbability, WaitSeconds};
+use orders_core::{SuccessProbability, WaitSeconds};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The name in `Pulumi.yaml`; it namespaces the keys below.

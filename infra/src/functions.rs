@@ -9,7 +9,7 @@ use crate::aws::types::lambda::{
 use crate::config::StackConfig;
 use crate::iam::{self, Grant, role_with_policy};
 use crate::logs;
-use order_stack::{FunctionSpec, Names};
+use orders_blueprint::{FunctionSpec, Names};
 use pulumi_gestalt_rust::{Context, Output};
 use std::collections::HashMap;
 

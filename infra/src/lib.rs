@@ -3,7 +3,7 @@
 //!
 //! [`program`] reads like the architecture: topics and table, the task functions, the state
 //! machine, the queue and its consumer, then the API in front of it all. Names and settings
-//! come from `order-stack`, as in the local runner.
+//! come from `orders-blueprint`, as in the local runner.
 
 pub mod api;
 pub mod artifacts;
@@ -26,10 +26,10 @@ use crate::aws::lambda::event_source_mapping;
 use crate::functions::FunctionDef;
 use crate::iam::Grant;
 use anyhow::{Context as _, Result};
-use order_core::settings::env;
-use order_stack::{
+use orders_blueprint::{
     BATCH_SIZE, GET_ORDER, MANAGE_ORDER_STATE, Names, PROCESS_PAYMENT, SEND_ORDER, START_ORDER,
 };
+use orders_core::settings::env;
 use pulumi_gestalt_rust::{Context, Output};
 use std::path::PathBuf;
 
@@ -45,8 +45,8 @@ pub const OUTPUTS: [&str; 8] = [
     "alarmTopicArn",
 ];
 
-fn spec(name: &str) -> &'static order_stack::FunctionSpec {
-    order_stack::function(name).expect("every function name has a spec in order-stack")
+fn spec(name: &str) -> &'static orders_blueprint::FunctionSpec {
+    orders_blueprint::function(name).expect("every function name has a spec in orders-blueprint")
 }
 
 pub fn program(ctx: &Context) -> Result<()> {

@@ -3,7 +3,7 @@
 
 use crate::aws::sns::{topic, topic_subscription};
 use crate::config::StackConfig;
-use order_stack::Names;
+use orders_blueprint::Names;
 use pulumi_gestalt_rust::{Context, Output};
 
 /// The AWS-managed SNS key: encrypted at rest, no key to administer. Publishers need no KMS

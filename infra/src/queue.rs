@@ -2,7 +2,7 @@
 
 use crate::aws::cloudwatch::metric_alarm;
 use crate::aws::sqs::queue;
-use order_stack::{
+use orders_blueprint::{
     DLQ_RETENTION_SECONDS, Names, QUEUE_RETENTION_SECONDS, QUEUE_VISIBILITY_TIMEOUT_SECONDS,
     redrive_policy,
 };

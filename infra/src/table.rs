@@ -4,7 +4,7 @@ use crate::aws::dynamodb::table;
 use crate::aws::types::dynamodb::{
     TableAttribute, TablePointInTimeRecovery, TableServerSideEncryption,
 };
-use order_stack::{Names, TABLE_KEY};
+use orders_blueprint::{Names, TABLE_KEY};
 use pulumi_gestalt_rust::{Context, Output};
 
 pub struct Table {

@@ -7,8 +7,8 @@ use crate::config::StackConfig;
 use crate::iam::{self, Grant, role_with_policy};
 use crate::logs;
 use anyhow::{Context as _, Result};
-use order_stack::Names;
-use order_stack::workflow::{Substitutions, render};
+use orders_blueprint::Names;
+use orders_blueprint::workflow::{Substitutions, render};
 use pulumi_gestalt_rust::{Context, Output, pulumi_combine};
 
 pub struct TaskFunctions {

@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use order_aws::DynamoOrderStore;
+use orders_aws::DynamoOrderStore;
 use serde_json::{Value, json};
 
 use crate::progress;
@@ -90,7 +90,7 @@ async fn create_order(State(api): State<Arc<Api>>, headers: HeaderMap, body: Bod
     let Ok(order) = serde_json::from_slice::<Value>(&bytes) else {
         return message(StatusCode::BAD_REQUEST, "the body is not valid JSON");
     };
-    if let Err(invalid) = order_core::validation::validate(&order) {
+    if let Err(invalid) = orders_core::validation::validate(&order) {
         return message(StatusCode::BAD_REQUEST, &invalid.message);
     }
     // API Gateway mints the id ($context.requestId); a UUID here, as there.

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
 use futures_util::StreamExt;
-use order_core::Order;
+use orders_core::Order;
 use serde_json::Value;
 
 use crate::ready::Ready;

@@ -1,8 +1,8 @@
 //! The runner's settings, from the environment, read once and checked.
 
 use anyhow::{Context, bail};
-use order_aws::optional_env;
-use order_core::{SuccessProbability, WaitSeconds};
+use orders_aws::optional_env;
+use orders_core::{SuccessProbability, WaitSeconds};
 
 use crate::faults::Faults;
 
@@ -39,7 +39,7 @@ impl Config {
         )?;
         let visibility_timeout_seconds = optional_env(
             "ORDERS_VISIBILITY_TIMEOUT_SECONDS",
-            order_stack::QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+            orders_blueprint::QUEUE_VISIBILITY_TIMEOUT_SECONDS,
         )?;
         let consumers = optional_env("ORDERS_CONSUMERS", 2usize)?;
         if consumers == 0 {

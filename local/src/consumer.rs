@@ -33,7 +33,7 @@ impl Consumer {
             .sqs
             .receive_message()
             .queue_url(&self.queue_url)
-            .max_number_of_messages(order_stack::BATCH_SIZE as i32)
+            .max_number_of_messages(orders_blueprint::BATCH_SIZE as i32)
             .wait_time_seconds(1)
             .send()
             .await

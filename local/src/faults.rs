@@ -16,7 +16,7 @@
 use std::str::FromStr;
 use std::sync::Mutex;
 
-use order_aws::HandlerError;
+use orders_aws::HandlerError;
 use serde_json::Value;
 
 use crate::invocation::Invocation;
@@ -135,7 +135,7 @@ impl FromStr for Faults {
                 [f, k, n] => (*f, *k, Some(*n)),
                 _ => anyhow::bail!("{item:?} is not FUNCTION:KIND[:COUNT][@FIELD=VALUE]"),
             };
-            if order_stack::function(function).is_none() {
+            if orders_blueprint::function(function).is_none() {
                 anyhow::bail!("{function:?} is not one of the functions");
             }
             let kind = match kind {

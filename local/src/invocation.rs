@@ -7,9 +7,9 @@
 
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use order_aws::HandlerError;
-use order_core::{Dispatch, Order, Payment};
-use order_stack::{GET_ORDER, MANAGE_ORDER_STATE, PROCESS_PAYMENT, SEND_ORDER, START_ORDER};
+use orders_aws::HandlerError;
+use orders_blueprint::{GET_ORDER, MANAGE_ORDER_STATE, PROCESS_PAYMENT, SEND_ORDER, START_ORDER};
+use orders_core::{Dispatch, Order, Payment};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -44,7 +44,7 @@ fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T, HandlerError> {
 }
 
 impl Invocation {
-    /// Parses an Invoke API payload for `function` (a name from `order_stack::FUNCTIONS`).
+    /// Parses an Invoke API payload for `function` (a name from `orders_blueprint::FUNCTIONS`).
     pub fn parse(function: &str, payload: &[u8]) -> Result<Self, HandlerError> {
         Ok(match function {
             START_ORDER => Self::StartOrder(parse(payload)?),

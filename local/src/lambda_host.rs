@@ -18,9 +18,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::Utc;
-use order_aws::{DynamoOrderStore, HandlerError, SfnWorkflows, SnsDispatcher, SnsNotifier};
-use order_core::Order;
-use order_stack::Names;
+use orders_aws::{DynamoOrderStore, HandlerError, SfnWorkflows, SnsDispatcher, SnsNotifier};
+use orders_blueprint::Names;
+use orders_core::Order;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -70,7 +70,7 @@ impl Functions {
     pub async fn start_order(&self, batch: SqsEvent) -> Result<SqsBatchResponse, HandlerError> {
         match self.call(Invocation::StartOrder(batch)).await? {
             Answer::Batch(response) => Ok(response),
-            other => Err(unexpected(other, order_stack::START_ORDER)),
+            other => Err(unexpected(other, orders_blueprint::START_ORDER)),
         }
     }
 
@@ -81,7 +81,7 @@ impl Functions {
     ) -> Result<Order, HandlerError> {
         match self.call(Invocation::ManageOrderState(request)).await? {
             Answer::Order(order) => Ok(*order),
-            other => Err(unexpected(other, order_stack::MANAGE_ORDER_STATE)),
+            other => Err(unexpected(other, orders_blueprint::MANAGE_ORDER_STATE)),
         }
     }
 
@@ -146,7 +146,7 @@ impl Functions {
             Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
             None => name_or_arn,
         };
-        order_stack::FUNCTIONS
+        orders_blueprint::FUNCTIONS
             .iter()
             .map(|f| f.name)
             .find(|f| self.names.function(f) == name)

@@ -2,7 +2,7 @@
 //!
 //! It starts the AWS-API emulator (DynamoDB, SQS with the DLQ redrive, SNS, and Step
 //! Functions executing `asl/order.asl.json`), creates the stack's resources from
-//! `order-stack`, and serves what the emulator cannot: the HTTP API, the queue → consumer
+//! `orders-blueprint`, and serves what the emulator cannot: the HTTP API, the queue → consumer
 //! event source mapping, and a Lambda host running the real handlers.
 
 mod api;
@@ -20,8 +20,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use order_aws::{DynamoOrderStore, SfnWorkflows, SnsDispatcher, SnsNotifier};
-use order_stack::Names;
+use orders_aws::{DynamoOrderStore, SfnWorkflows, SnsDispatcher, SnsNotifier};
+use orders_blueprint::Names;
 use orders_emulator::Emulator;
 use orders_local::ready::Ready;
 

@@ -1,8 +1,8 @@
 //! One line per step of an order on standard output, so a user can follow orders as
 //! they move: `HH:MM:SS.mmm  order ID  what happened`.
 
-use order_aws::HandlerError;
-use order_core::{Dispatch, Order, OrderId, Payment};
+use orders_aws::HandlerError;
+use orders_core::{Dispatch, Order, OrderId, Payment};
 
 fn line(order_id: &str, what: std::fmt::Arguments<'_>) {
     println!(

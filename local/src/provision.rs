@@ -1,10 +1,10 @@
 //! Creates the stack's resources in the emulator, with the names and settings of
-//! `order-stack`, the definition the Pulumi program deploys from.
+//! `orders-blueprint`, the definition the Pulumi program deploys from.
 
 use aws_config::SdkConfig;
 use aws_sdk_sqs::types::QueueAttributeName;
-use order_stack::Names;
-use order_stack::workflow::{self, Substitutions};
+use orders_blueprint::Names;
+use orders_blueprint::workflow::{self, Substitutions};
 use orders_emulator::provision;
 
 /// Where everything is, once created.
@@ -24,7 +24,7 @@ pub struct Stack {
 }
 
 pub struct Settings {
-    pub wait_seconds: order_core::WaitSeconds,
+    pub wait_seconds: orders_core::WaitSeconds,
     pub visibility_timeout_seconds: u32,
 }
 
@@ -48,7 +48,7 @@ pub async fn create(
         &names.dead_letter_queue(),
         &[(
             QueueAttributeName::MessageRetentionPeriod,
-            order_stack::DLQ_RETENTION_SECONDS.to_string(),
+            orders_blueprint::DLQ_RETENTION_SECONDS.to_string(),
         )],
     )
     .await?;
@@ -59,7 +59,7 @@ pub async fn create(
         &[
             (
                 QueueAttributeName::RedrivePolicy,
-                order_stack::redrive_policy(&dead_letter_arn),
+                orders_blueprint::redrive_policy(&dead_letter_arn),
             ),
             (
                 QueueAttributeName::VisibilityTimeout,
@@ -67,7 +67,7 @@ pub async fn create(
             ),
             (
                 QueueAttributeName::MessageRetentionPeriod,
-                order_stack::QUEUE_RETENTION_SECONDS.to_string(),
+                orders_blueprint::QUEUE_RETENTION_SECONDS.to_string(),
             ),
         ],
     )
@@ -92,9 +92,9 @@ pub async fn create(
     .await?;
 
     let definition = workflow::render(&Substitutions {
-        manage_order_state_arn: function_arn(&names, order_stack::MANAGE_ORDER_STATE),
-        process_payment_arn: function_arn(&names, order_stack::PROCESS_PAYMENT),
-        send_order_arn: function_arn(&names, order_stack::SEND_ORDER),
+        manage_order_state_arn: function_arn(&names, orders_blueprint::MANAGE_ORDER_STATE),
+        process_payment_arn: function_arn(&names, orders_blueprint::PROCESS_PAYMENT),
+        send_order_arn: function_arn(&names, orders_blueprint::SEND_ORDER),
         wait_seconds: settings.wait_seconds,
     })?;
     let state_machine_arn =

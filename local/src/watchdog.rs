@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_sfn::types::ExecutionStatus;
-use order_core::{OrderId, OrderStatus};
+use orders_core::{OrderId, OrderStatus};
 use serde_json::Value;
 
 use crate::lambda_host::Functions;

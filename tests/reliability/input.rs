@@ -5,10 +5,10 @@ use super::*;
 /// Bodies of every wrong kind.
 fn bad_bodies() -> impl Strategy<Value = (Vec<u8>, &'static str)> {
     let leaf = prop_oneof![
-        5 => order_core::arbitrary::json_scalar(),
+        5 => orders_core::arbitrary::json_scalar(),
         1 => (0usize..200_000).prop_map(|n| Value::from("x".repeat(n))),
     ];
-    let json = order_core::arbitrary::body_like(leaf, 4);
+    let json = orders_core::arbitrary::body_like(leaf, 4);
     prop_oneof![
         4 => json.prop_map(|v| (v.to_string().into_bytes(), "application/json")),
         1 => prop::collection::vec(any::<u8>(), 0..512).prop_map(|b| (b, "application/json")),
@@ -59,7 +59,7 @@ fn fuzzed_bodies_get_a_clear_4xx_and_nothing_is_queued() {
         if status == 204 {
             // A generated body can be a valid order; it must then be one.
             let value: Value = serde_json::from_slice(&body).unwrap();
-            prop_assert!(order_core::validation::validate(&value).is_ok());
+            prop_assert!(orders_core::validation::validate(&value).is_ok());
             accepted.set(accepted.get() + 1);
             return Ok(());
         }

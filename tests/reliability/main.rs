@@ -15,7 +15,7 @@ mod load;
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use order_core::{Order, OrderStatus};
+use orders_core::{Order, OrderStatus};
 use orders_local::client::{percentile, post_orders, post_to_final_seconds};
 use proptest::prelude::*;
 use serde_json::{Value, json};

@@ -230,14 +230,14 @@ impl Runner {
     }
 
     /// Every stored order, straight from the table.
-    pub async fn stored_orders(&self) -> Vec<order_core::Order> {
+    pub async fn stored_orders(&self) -> Vec<orders_core::Order> {
         orders_local::client::stored_orders(&self.sdk().await, &self.ready.table)
             .await
             .unwrap()
     }
 
     /// Waits until `accepted` orders have settled or sit in the DLQ.
-    pub async fn settle(&self, accepted: usize, limit: Duration) -> Vec<order_core::Order> {
+    pub async fn settle(&self, accepted: usize, limit: Duration) -> Vec<orders_core::Order> {
         orders_local::client::settle(&self.sdk().await, &self.ready, accepted, limit)
             .await
             .unwrap_or_else(|err| panic!("{err:#}"))

@@ -8,7 +8,7 @@ use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::{HeaderMap, HeaderValue, header};
 use chrono::{DateTime, Utc};
-use order_core::{Dispatch, Order, OrderId, OrderReader, OrderStatus, Payment};
+use orders_core::{Dispatch, Order, OrderId, OrderReader, OrderStatus, Payment};
 use serde::Serialize;
 
 /// The order as the API shows it (**contract** of `GET /orders/{id}`).
@@ -98,8 +98,8 @@ fn json(status: i64, body: &impl Serialize) -> ApiGatewayProxyResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use order_core::memory::{MemoryStore, Operation, RecordingNotifier};
-    use order_core::{Failure, NewOrder, StatusChange, service};
+    use orders_core::memory::{MemoryStore, Operation, RecordingNotifier};
+    use orders_core::{Failure, NewOrder, StatusChange, service};
     use serde_json::{Value, json};
 
     fn get(id: Option<&str>) -> ApiGatewayProxyRequest {

@@ -1,8 +1,8 @@
 //! Lambda entry point of get-order. Environment: `ORDERS_TABLE`.
 
 use aws_lambda_events::apigw::ApiGatewayProxyRequest;
-use order_aws::{DynamoOrderStore, init_tracing, required_env, sdk_config, serve};
-use order_core::settings::env;
+use orders_aws::{DynamoOrderStore, init_tracing, required_env, sdk_config, serve};
+use orders_core::settings::env;
 use std::convert::Infallible;
 
 #[tokio::main]

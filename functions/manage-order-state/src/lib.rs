@@ -2,10 +2,10 @@
 //!
 //! `create` saves a received order (a repeat returns the stored order untouched);
 //! `set_status` moves it along the lifecycle and tells the customer when it ends.
-//! Both are safe to retry; see `order_core::service`.
+//! Both are safe to retry; see `orders_core::service`.
 
 use chrono::{DateTime, Utc};
-use order_core::{
+use orders_core::{
     Failure, NewOrder, Notifier, Order, OrderError, OrderId, OrderStatus, OrderStore, Payment,
     StatusChange, service,
 };
@@ -104,7 +104,7 @@ fn check_payment_matches(status: OrderStatus, payment: Option<&Payment>) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use order_core::memory::{MemoryStore, Operation, RecordingNotifier};
+    use orders_core::memory::{MemoryStore, Operation, RecordingNotifier};
     use serde_json::json;
 
     fn request(value: serde_json::Value) -> Request {

@@ -1,10 +1,10 @@
 //! Lambda entry point of manage-order-state. Environment: `ORDERS_TABLE`, `NOTIFY_TOPIC_ARN`.
 
 use manage_order_state::{Request, handle};
-use order_aws::{
+use orders_aws::{
     DynamoOrderStore, SnsNotifier, init_tracing, required_env, sdk_config, serve_task,
 };
-use order_core::settings::env;
+use orders_core::settings::env;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

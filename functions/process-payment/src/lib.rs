@@ -2,7 +2,7 @@
 //! configurable success probability; a declined payment is a normal result the state
 //! machine branches on, not an error.
 
-use order_core::{DependencyError, OrderId, Payment, PaymentOutcome, PaymentProcessor};
+use orders_core::{DependencyError, OrderId, Payment, PaymentOutcome, PaymentProcessor};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +14,7 @@ pub struct Request {
     pub quantity: u8,
 }
 
-pub use order_core::SuccessProbability;
+pub use orders_core::SuccessProbability;
 
 /// A simulated provider: each charge succeeds with the configured probability.
 #[derive(Debug, Clone, Copy)]
@@ -42,9 +42,9 @@ impl PaymentProcessor for SimulatedPayments {
 pub async fn handle(
     processor: &impl PaymentProcessor,
     request: Request,
-) -> Result<Payment, order_core::OrderError> {
+) -> Result<Payment, orders_core::OrderError> {
     if !(1..=100).contains(&request.quantity) {
-        return Err(order_core::OrderError::InvalidInput(format!(
+        return Err(orders_core::OrderError::InvalidInput(format!(
             "quantity {} is outside 1..=100",
             request.quantity
         )));

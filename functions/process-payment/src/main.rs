@@ -1,8 +1,8 @@
 //! Lambda entry point of process-payment. Environment: `PAYMENT_SUCCESS_PROBABILITY`
 //! (0 to 1, default 0.8).
 
-use order_aws::{init_tracing, optional_env, serve_task};
-use order_core::settings::env;
+use orders_aws::{init_tracing, optional_env, serve_task};
+use orders_core::settings::env;
 use process_payment::{Request, SimulatedPayments, SuccessProbability, handle};
 
 #[tokio::main]

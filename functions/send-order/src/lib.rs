@@ -3,7 +3,7 @@
 //! `restaurant_id` message attribute.
 
 use chrono::{DateTime, Utc};
-use order_core::{Dispatch, Dispatcher, OrderError, OrderId, OrderStore, service};
+use orders_core::{Dispatch, Dispatcher, OrderError, OrderId, OrderStore, service};
 use serde::{Deserialize, Serialize};
 
 /// The task input.
@@ -25,8 +25,8 @@ pub async fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use order_core::memory::{MemoryStore, Operation, RecordingDispatcher, RecordingNotifier};
-    use order_core::{NewOrder, OrderStatus, Payment, PaymentOutcome, StatusChange};
+    use orders_core::memory::{MemoryStore, Operation, RecordingDispatcher, RecordingNotifier};
+    use orders_core::{NewOrder, OrderStatus, Payment, PaymentOutcome, StatusChange};
 
     async fn paid_order(store: &MemoryStore) -> Request {
         let order_id = OrderId::parse("o-1").unwrap();

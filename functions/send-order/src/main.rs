@@ -1,9 +1,9 @@
 //! Lambda entry point of send-order. Environment: `ORDERS_TABLE`, `RESTAURANT_TOPIC_ARN`.
 
-use order_aws::{
+use orders_aws::{
     DynamoOrderStore, SnsDispatcher, init_tracing, required_env, sdk_config, serve_task,
 };
-use order_core::settings::env;
+use orders_core::settings::env;
 use send_order::{Request, handle};
 
 #[tokio::main]

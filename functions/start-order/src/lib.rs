@@ -8,8 +8,8 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::future::join_all;
-use order_aws::HandlerError;
-use order_core::{OrderSubmission, Started, WorkflowStarter};
+use orders_aws::HandlerError;
+use orders_core::{OrderSubmission, Started, WorkflowStarter};
 use tracing::Instrument;
 
 /// Why one record failed.
@@ -20,7 +20,7 @@ enum RecordError {
     #[error("unusable message: {0}")]
     Poison(String),
     #[error(transparent)]
-    Start(#[from] order_core::DependencyError),
+    Start(#[from] orders_core::DependencyError),
 }
 
 /// Handles a batch; the response lists exactly the records to receive again.
@@ -87,8 +87,8 @@ async fn process(starter: &impl WorkflowStarter, record: &SqsMessage) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use order_core::OrderId;
-    use order_core::memory::MemoryWorkflows;
+    use orders_core::OrderId;
+    use orders_core::memory::MemoryWorkflows;
     use serde_json::json;
 
     fn record(message_id: &str, body: &str) -> SqsMessage {

@@ -1,8 +1,8 @@
 //! Lambda entry point of start-order. Environment: `STATE_MACHINE_ARN`.
 
 use aws_lambda_events::sqs::SqsEvent;
-use order_aws::{SfnWorkflows, init_tracing, required_env, sdk_config, serve};
-use order_core::settings::env;
+use orders_aws::{SfnWorkflows, init_tracing, required_env, sdk_config, serve};
+use orders_core::settings::env;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

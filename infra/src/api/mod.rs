@@ -10,7 +10,7 @@ use crate::aws::apigateway::{resource, rest_api};
 use crate::aws::types::apigateway::RestApiEndpointConfiguration;
 use crate::config::StackConfig;
 use crate::functions::Function;
-use order_stack::Names;
+use orders_blueprint::Names;
 use post::{ORDER_SCHEMA, QUEUE_RESPONSES, SEND_MESSAGE_TEMPLATE};
 use pulumi_gestalt_rust::{Context, Output};
 use serde_json::json;

@@ -63,7 +63,7 @@ fn post_orders_sends_the_validated_body_straight_to_sqs_under_the_request_id() {
         .collect();
     assert_eq!(fields.keys().collect::<Vec<_>>(), ["Action", "MessageBody"]);
     assert_eq!(fields["Action"], "SendMessage");
-    let submission: order_core::OrderSubmission =
+    let submission: orders_core::OrderSubmission =
         serde_json::from_str(&fields["MessageBody"]).expect("start-order accepts the message");
     assert_eq!(
         submission.order_id.as_str(),

@@ -10,8 +10,8 @@ mod queue;
 mod settings;
 mod workflow;
 
-use order_core::settings::env;
-use order_stack::{FUNCTIONS, MAX_RECEIVE_COUNT, Names};
+use orders_blueprint::{FUNCTIONS, MAX_RECEIVE_COUNT, Names};
+use orders_core::settings::env;
 use orders_engine::mock::{
     self as preview, Mode, Plan, PlannedResource, ProgramRun, RunOptions, UNKNOWN,
 };

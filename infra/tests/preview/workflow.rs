@@ -10,7 +10,7 @@ fn the_state_machine_definition_is_fully_substituted_valid_and_logged() {
     let definition_text = text(machine, "definition");
     assert!(!definition_text.contains("${"), "a placeholder survived");
     let definition = parse(definition_text);
-    order_stack::workflow::check(&definition).expect("a well-formed state machine");
+    orders_blueprint::workflow::check(&definition).expect("a well-formed state machine");
     assert_eq!(definition["States"]["WaitForPayment"]["Seconds"], 30);
 
     let mut invoked = BTreeSet::new();

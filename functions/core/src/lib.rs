@@ -4,7 +4,7 @@
 //! status lifecycle, notification), the validation of the request body against the one
 //! JSON schema in `schema/`, the ports the handlers talk through, and the lifecycle rules
 //! that keep the pipeline idempotent. It depends on no AWS crate: adapters live in
-//! `order-aws`, in-memory ones behind the `memory` feature.
+//! `orders-aws`, in-memory ones behind the `memory` feature.
 
 #[cfg(any(test, feature = "arbitrary"))]
 pub mod arbitrary;

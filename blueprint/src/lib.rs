@@ -1,10 +1,11 @@
-//! The one definition of the stack: every resource's name and settings, and the state
-//! machine with its placeholders. The Pulumi program and the local runner both build
-//! from here, so the cloud and the local pipeline cannot drift apart.
+//! The blueprint of the system: every resource's name and settings, and the state machine
+//! with its placeholders. The Pulumi program (`infra/`) and local mode (`local/`) both
+//! build from here, so the cloud and the local pipeline cannot drift apart. (A Pulumi
+//! *stack* is one deployment of this blueprint, configured by its `Pulumi.<stack>.yaml`.)
 
 pub mod workflow;
 
-use order_core::settings::env;
+use orders_core::settings::env;
 
 /// The five functions, by the name of their crate (and of their zip).
 pub const START_ORDER: &str = "start-order";

@@ -3,8 +3,8 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
-use order_aws::{DynamoOrderStore, SfnWorkflows, SnsDispatcher, SnsNotifier};
-use order_core::{
+use orders_aws::{DynamoOrderStore, SfnWorkflows, SnsDispatcher, SnsNotifier};
+use orders_core::{
     Dispatch, Inserted, NewOrder, Order, OrderId, OrderReader, OrderStatus, OrderStore,
     OrderSubmission, Payment, PaymentOutcome, Started, StatusChange, WorkflowStarter, service,
 };
@@ -339,7 +339,7 @@ async fn unreachable_service_is_a_dependency_error() {
     let store = DynamoOrderStore::new(aws_sdk_dynamodb::Client::new(&config), TABLE);
     let err = store.get(&order_id("o-5")).await.unwrap_err();
     assert_eq!(err.service, "DynamoDB");
-    let err = order_core::OrderError::from(err);
+    let err = orders_core::OrderError::from(err);
     assert_eq!(err.name(), "DependencyError");
     assert!(err.is_transient());
 }

@@ -1,5 +1,5 @@
 use aws_sdk_sfn::Client;
-use order_core::{DependencyError, OrderSubmission, Started, WorkflowStarter};
+use orders_core::{DependencyError, OrderSubmission, Started, WorkflowStarter};
 
 use crate::dependency_error;
 

@@ -17,7 +17,7 @@ pub use sfn::SfnWorkflows;
 pub use sns::{SnsDispatcher, SnsNotifier};
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
-use order_core::DependencyError;
+use orders_core::DependencyError;
 
 /// Turns an SDK error into the port's error, keeping AWS's code and message.
 fn dependency_error<E>(service: &'static str, err: E) -> DependencyError

@@ -30,7 +30,7 @@ pub struct Substitutions {
     pub manage_order_state_arn: String,
     pub process_payment_arn: String,
     pub send_order_arn: String,
-    pub wait_seconds: order_core::WaitSeconds,
+    pub wait_seconds: orders_core::WaitSeconds,
 }
 
 impl Substitutions {
@@ -213,7 +213,7 @@ mod tests {
             manage_order_state_arn: "arn:aws:lambda:eu-west-1:123456789012:function:manage".into(),
             process_payment_arn: "arn:aws:lambda:eu-west-1:123456789012:function:pay".into(),
             send_order_arn: "arn:aws:lambda:eu-west-1:123456789012:function:send".into(),
-            wait_seconds: order_core::WaitSeconds::DEFAULT,
+            wait_seconds: orders_core::WaitSeconds::DEFAULT,
         }
     }
 

@@ -1,6 +1,6 @@
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
-use order_core::{DependencyError, Dispatcher, Notification, Notifier, Order};
+use orders_core::{DependencyError, Dispatcher, Notification, Notifier, Order};
 use serde::Serialize;
 
 use crate::dependency_error;

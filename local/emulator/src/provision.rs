@@ -1,6 +1,6 @@
 //! Creating resources in the emulator, once for everyone who needs them: the local runner
 //! (the whole stack), the benchmark and the adapter tests (the pieces they use). Names and
-//! settings come from `order-stack`, as in the Pulumi program.
+//! settings come from `orders-blueprint`, as in the Pulumi program.
 
 use anyhow::Context;
 use aws_config::SdkConfig;
@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use order_stack::TABLE_KEY;
+use orders_blueprint::TABLE_KEY;
 
 /// An Orders table (key `order_id`, on demand) named `name`.
 pub async fn orders_table(config: &SdkConfig, name: &str) -> anyhow::Result<()> {

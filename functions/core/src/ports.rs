@@ -1,5 +1,5 @@
 //! The ports: what the handlers need from the outside world. AWS adapters live in
-//! `order-aws`; in-memory ones (feature `memory`) serve tests and the local runner.
+//! `orders-aws`; in-memory ones (feature `memory`) serve tests and the local runner.
 
 use std::future::Future;
 

@@ -1,6 +1,6 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use order_core::{
+use orders_core::{
     DependencyError, Dispatch, Inserted, Order, OrderId, OrderReader, OrderStatus, OrderStore,
     StatusChange,
 };

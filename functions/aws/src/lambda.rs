@@ -1,5 +1,5 @@
 use lambda_runtime::Diagnostic;
-use order_core::OrderError;
+use orders_core::OrderError;
 
 /// A handler's failure as Lambda reports it: `errorType` is the stable name the state
 /// machine's Retry and Catch match on, `errorMessage` the human explanation.
@@ -144,7 +144,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use order_core::{OrderId, OrderStatus};
+    use orders_core::{OrderId, OrderStatus};
 
     #[test]
     fn diagnostic_carries_the_stable_error_name() {
