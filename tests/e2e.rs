@@ -7,14 +7,15 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use orders_local::env;
 use serde_json::Value;
 use support::{Runner, client, final_order, good_order, post_order, wait_lines};
 
 #[tokio::test]
 async fn paid_order_waits_then_reaches_the_restaurant_and_one_email() {
     let runner = Runner::start(&[
-        ("ORDERS_PAYMENT_SUCCESS_PROBABILITY", "1"),
-        ("ORDERS_WAIT_SECONDS", "2"),
+        (env::PAYMENT_SUCCESS_PROBABILITY, "1"),
+        (env::WAIT_SECONDS, "2"),
     ]);
     let posted = Instant::now();
     let order_id = post_order(&runner, good_order()).await;
@@ -48,7 +49,7 @@ async fn paid_order_waits_then_reaches_the_restaurant_and_one_email() {
 
 #[tokio::test]
 async fn declined_payment_ends_payment_failed_and_never_reaches_the_restaurant() {
-    let runner = Runner::start(&[("ORDERS_PAYMENT_SUCCESS_PROBABILITY", "0")]);
+    let runner = Runner::start(&[(env::PAYMENT_SUCCESS_PROBABILITY, "0")]);
     let order_id = post_order(&runner, good_order()).await;
     let order = final_order(&runner, &order_id).await;
     assert_eq!(order["status"], "PAYMENT_FAILED");
@@ -67,8 +68,8 @@ async fn declined_payment_ends_payment_failed_and_never_reaches_the_restaurant()
 #[tokio::test]
 async fn task_that_fails_for_good_ends_the_order_failed_with_its_reason() {
     let runner = Runner::start(&[
-        ("ORDERS_PAYMENT_SUCCESS_PROBABILITY", "1"),
-        ("ORDERS_FAULTS", "send-order:fail"),
+        (env::PAYMENT_SUCCESS_PROBABILITY, "1"),
+        (env::FAULTS, "send-order:fail"),
     ]);
     let order_id = post_order(&runner, good_order()).await;
     let order = final_order(&runner, &order_id).await;
@@ -84,8 +85,8 @@ async fn task_that_fails_for_good_ends_the_order_failed_with_its_reason() {
 #[tokio::test]
 async fn transient_failures_are_retried_and_the_order_completes() {
     let runner = Runner::start(&[
-        ("ORDERS_PAYMENT_SUCCESS_PROBABILITY", "1"),
-        ("ORDERS_FAULTS", "process-payment:transient:2"),
+        (env::PAYMENT_SUCCESS_PROBABILITY, "1"),
+        (env::FAULTS, "process-payment:transient:2"),
     ]);
     let order_id = post_order(&runner, good_order()).await;
     let order = final_order(&runner, &order_id).await;
@@ -232,8 +233,8 @@ fn interrupt_stops_the_runner_and_its_emulator() {
 #[tokio::test]
 async fn poison_message_reaches_the_dlq_after_three_receives_without_delaying_others() {
     let runner = Runner::start(&[
-        ("ORDERS_PAYMENT_SUCCESS_PROBABILITY", "1"),
-        ("ORDERS_VISIBILITY_TIMEOUT_SECONDS", "1"),
+        (env::PAYMENT_SUCCESS_PROBABILITY, "1"),
+        (env::VISIBILITY_TIMEOUT_SECONDS, "1"),
     ]);
     let sqs = aws_sdk_sqs::Client::new(&runner.sdk().await);
     let (queue, dlq) = (

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use orders_local::client;
-use orders_local::ready::{READY_FILE, Ready};
+use orders_local::env;
+use orders_local::ready::Ready;
 use serde_json::{Value, json};
 
 /// User + system CPU seconds a process has used.
@@ -35,10 +36,10 @@ pub async fn run(orders: usize, concurrency: usize) -> anyhow::Result<Value> {
     let ready_file = std::env::temp_dir().join(format!("orders-bench-{}.json", std::process::id()));
     let _ = std::fs::remove_file(&ready_file);
     let mut runner = Command::new(runner_binary)
-        .env("ORDERS_PORT", "0")
-        .env("ORDERS_WAIT_SECONDS", "0")
-        .env("ORDERS_CONSUMERS", "4")
-        .env(READY_FILE, &ready_file)
+        .env(env::PORT, "0")
+        .env(env::WAIT_SECONDS, "0")
+        .env(env::CONSUMERS, "4")
+        .env(env::READY_FILE, &ready_file)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;

@@ -3,6 +3,7 @@
 use anyhow::{Context, bail};
 use orders_aws::optional_env;
 use orders_core::{SuccessProbability, WaitSeconds};
+use orders_local::env;
 
 use crate::faults::Faults;
 
@@ -31,21 +32,21 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
-        let port = optional_env("ORDERS_PORT", 3000u16)?;
-        let wait_seconds = optional_env("ORDERS_WAIT_SECONDS", WaitSeconds::DEFAULT)?;
+        let port = optional_env(env::PORT, 3000u16)?;
+        let wait_seconds = optional_env(env::WAIT_SECONDS, WaitSeconds::DEFAULT)?;
         let payment_success = optional_env(
-            "ORDERS_PAYMENT_SUCCESS_PROBABILITY",
+            env::PAYMENT_SUCCESS_PROBABILITY,
             SuccessProbability::DEFAULT,
         )?;
         let visibility_timeout_seconds = optional_env(
-            "ORDERS_VISIBILITY_TIMEOUT_SECONDS",
+            env::VISIBILITY_TIMEOUT_SECONDS,
             orders_blueprint::QUEUE_VISIBILITY_TIMEOUT_SECONDS,
         )?;
-        let consumers = optional_env("ORDERS_CONSUMERS", 2usize)?;
+        let consumers = optional_env(env::CONSUMERS, 2usize)?;
         if consumers == 0 {
             bail!("environment variable ORDERS_CONSUMERS: must be at least 1");
         }
-        let faults: Faults = std::env::var("ORDERS_FAULTS")
+        let faults: Faults = std::env::var(env::FAULTS)
             .unwrap_or_default()
             .parse()
             .context("environment variable ORDERS_FAULTS")?;
@@ -57,7 +58,7 @@ impl Config {
             consumers,
             faults,
             emulator: orders_emulator::EmulatorCommand::from_env(),
-            ready_file: std::env::var_os(orders_local::ready::READY_FILE).map(Into::into),
+            ready_file: std::env::var_os(env::READY_FILE).map(Into::into),
         })
     }
 }

@@ -1,6 +1,19 @@
 //! What programs that drive `orders-local` share with it: where a started runner can be
 //! reached ([`ready`]), and a client that posts orders and waits until every one has
-//! settled ([`client`]). The end-to-end tests and the benchmark use both.
+//! settled ([`client`]), and the names of its settings ([`env`]). The end-to-end tests and
+//! the benchmark use them.
 
 pub mod client;
 pub mod ready;
+
+/// The runner's settings, as environment variables: the one spelling of each name.
+/// What each does: `Config` in the runner, and the README's table.
+pub mod env {
+    pub const PORT: &str = "ORDERS_PORT";
+    pub const WAIT_SECONDS: &str = "ORDERS_WAIT_SECONDS";
+    pub const PAYMENT_SUCCESS_PROBABILITY: &str = "ORDERS_PAYMENT_SUCCESS_PROBABILITY";
+    pub const VISIBILITY_TIMEOUT_SECONDS: &str = "ORDERS_VISIBILITY_TIMEOUT_SECONDS";
+    pub const CONSUMERS: &str = "ORDERS_CONSUMERS";
+    pub const FAULTS: &str = "ORDERS_FAULTS";
+    pub const READY_FILE: &str = "ORDERS_READY_FILE";
+}

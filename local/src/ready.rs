@@ -1,6 +1,7 @@
-//! The runner's machine-readable start-up report. With `ORDERS_READY_FILE` set, the runner
-//! writes a [`Ready`] there as JSON once it answers requests, so a program that started it
-//! knows where everything is without reading the human banner.
+//! The runner's machine-readable start-up report. With `ORDERS_READY_FILE`
+//! ([`crate::env::READY_FILE`]) set, the runner writes a [`Ready`] there as JSON once it
+//! answers requests, so a program that started it knows where everything is without
+//! reading the human banner.
 
 use std::path::Path;
 use std::process::Child;
@@ -8,9 +9,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
-
-/// The variable naming the file the runner writes its [`Ready`] report to.
-pub const READY_FILE: &str = "ORDERS_READY_FILE";
 
 /// Where a started runner and its resources are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn emulator_outage_loses_no_accepted_order() {
-    let runner = Runner::start(&[("ORDERS_PAYMENT_SUCCESS_PROBABILITY", "1")]);
+    let runner = Runner::start(&[(env::PAYMENT_SUCCESS_PROBABILITY, "1")]);
     let mut accepted = Vec::new();
     for _ in 0..10 {
         accepted.push(post_order(&runner, good_order()).await);
@@ -66,8 +66,8 @@ async fn emulator_outage_loses_no_accepted_order() {
 #[tokio::test]
 async fn order_whose_task_always_fails_ends_failed_and_the_others_are_unharmed() {
     let runner = Runner::start(&[
-        ("ORDERS_PAYMENT_SUCCESS_PROBABILITY", "1"),
-        ("ORDERS_FAULTS", "process-payment:fail@quantity=42"),
+        (env::PAYMENT_SUCCESS_PROBABILITY, "1"),
+        (env::FAULTS, "process-payment:fail@quantity=42"),
     ]);
     let mut accepted = Vec::new();
     for quantity in [1, 42, 2, 3] {
@@ -92,10 +92,10 @@ async fn lost_answers_are_retried_and_nothing_is_done_twice() {
     // written and emailed but the workflow never hears so; the restaurant gets the order
     // but send-order's answer is lost. Each is tried again.
     let runner = Runner::start(&[
-        ("ORDERS_PAYMENT_SUCCESS_PROBABILITY", "1"),
-        ("ORDERS_VISIBILITY_TIMEOUT_SECONDS", "2"),
+        (env::PAYMENT_SUCCESS_PROBABILITY, "1"),
+        (env::VISIBILITY_TIMEOUT_SECONDS, "2"),
         (
-            "ORDERS_FAULTS",
+            env::FAULTS,
             "start-order:lost:1,manage-order-state:lost:2@status=SENT_TO_RESTAURANT,send-order:lost:2",
         ),
     ]);

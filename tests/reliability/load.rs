@@ -6,7 +6,7 @@ use super::*;
 async fn load_every_accepted_order_ends_exactly_once() {
     let total = env_number("ORDERS_LOAD_ORDERS", 500);
     let concurrency = env_number("ORDERS_LOAD_CONCURRENCY", 32);
-    let runner = Runner::start(&[("ORDERS_CONSUMERS", "4")]);
+    let runner = Runner::start(&[(env::CONSUMERS, "4")]);
     let started = Instant::now();
     let bodies = (0..total).map(|i| {
         json!({"user_id": format!("load-{i}"), "restaurant_id": "r-1", "quantity": i % 100 + 1})

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use orders_core::{Order, OrderStatus};
 use orders_local::client::{percentile, post_orders, post_to_final_seconds};
+use orders_local::env;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use support::{Runner, client, final_order, good_order, post_order};

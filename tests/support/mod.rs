@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use orders_local::ready::{READY_FILE, Ready};
+use orders_local::env;
+use orders_local::ready::Ready;
 use serde_json::{Value, json};
 
 /// A running `orders-local`, stopped with SIGTERM when dropped.
@@ -34,9 +35,9 @@ impl Runner {
         let mut command = Command::new(env!("CARGO_BIN_EXE_orders-local"));
         command
             // The system picks a free port; the ready report says which.
-            .env("ORDERS_PORT", "0")
-            .env("ORDERS_WAIT_SECONDS", "0")
-            .env(READY_FILE, &ready_file)
+            .env(env::PORT, "0")
+            .env(env::WAIT_SECONDS, "0")
+            .env(env::READY_FILE, &ready_file)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (key, value) in env {
