@@ -33,7 +33,7 @@ ENGINE_CACHE ?= $(HOME)/.cache/serverless-orders/pulumi-$(PULUMI_VERSION)
 export ORDERS_PULUMI := $(ENGINE_CACHE)/pulumi
 export ORDERS_LANGUAGE_HOST := $(CURDIR)/target/engine/bin/pulumi-language-rust
 
-.PHONY: help local venv lint tests test reliability bench zips check-zips check-schema preview engine engine-tools destroy clean
+.PHONY: help local venv lint tests test reliability bench bench-zips zips check-zips check-schema preview engine engine-tools destroy clean
 
 help:
 	@echo "make local       run the whole pipeline here (API on 127.0.0.1:$${ORDERS_PORT:-3000})"
@@ -77,7 +77,7 @@ reliability: venv
 # Benchmarks, not tests: writes target/bench/report.md and report.json. Run it on an
 # otherwise idle machine; BENCH_COLD_STARTS, BENCH_INVOCATIONS, BENCH_E2E_ORDERS and
 # BENCH_E2E_CONCURRENCY size it.
-bench: venv zips
+bench: venv zips bench-zips
 	cargo build --locked --package orders-local
 	cargo bench --locked --package orders-bench --bench handlers
 	cargo run --locked --quiet --package orders-bench
@@ -86,6 +86,13 @@ bench: venv zips
 zips: venv
 	cargo lambda build --release --locked --output-format zip --$(subst _,-,$(ARCH)) \
 		$(addprefix --package ,$(FUNCTIONS))
+
+# What the benchmark adds to `make zips`: its bare baseline function, and every archive
+# for arm64 as well (cross-built with zig from the venv) in target/lambda-arm64.
+bench-zips: venv
+	cargo lambda build --release --locked --output-format zip --x86-64 --package orders-baseline
+	cargo lambda build --release --locked --output-format zip --arm64 --lambda-dir target/lambda-arm64 \
+		$(addprefix --package ,$(FUNCTIONS) orders-baseline)
 
 check-zips:
 	python3 tools/check_zips.py --arch $(ARCH) $(FUNCTIONS)

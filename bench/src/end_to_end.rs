@@ -86,6 +86,7 @@ pub async fn run(orders: usize, concurrency: usize) -> anyhow::Result<Value> {
         "completed_per_second": accepted as f64 / all_final.as_secs_f64(),
         "post_to_final_p50_s": client::percentile(&latencies, 0.5),
         "post_to_final_p99_s": client::percentile(&latencies, 0.99),
+        "post_to_final_s": latencies,
         "runner_cpu_s": runner_cpu,
         "emulator_cpu_s": emulator_cpu,
         "emulator_cpu_share": emulator_cpu / (runner_cpu + emulator_cpu),

@@ -31,9 +31,17 @@ pub struct Subject {
     pub working_event: Value,
 }
 
+/// The bare function every cold start is compared with (crate `orders-baseline`).
+pub const BASELINE: &str = "orders-baseline";
+
 pub fn subjects() -> Vec<Subject> {
     let message = json!({"order_id": "bench-1", "order": {"user_id": "u", "restaurant_id": "r", "quantity": 2}});
     vec![
+        Subject {
+            name: BASELINE,
+            quick_event: json!({}),
+            working_event: json!({}),
+        },
         Subject {
             name: orders_blueprint::START_ORDER,
             quick_event: json!({"Records": []}),
@@ -106,39 +114,56 @@ pub struct ColdStart {
     pub ready_p99_ms: f64,
     pub first_answer_median_ms: f64,
     pub first_answer_p99_ms: f64,
+    /// Every start's time to ready, sorted: what the plots draw.
+    pub ready_ms: Vec<f64>,
 }
 
-/// Starts the function `starts` times; each time, from process start to its first
-/// request for work (what Lambda reports as init) and to its first answer.
-pub async fn cold_start(
-    subject: &Subject,
+/// Starts the function once: from process start to its first request for work (what
+/// Lambda reports as init), and to its first answer, in milliseconds.
+pub async fn start_once(subject: &Subject, backing: &Backing) -> anyhow::Result<(f64, f64)> {
+    let api = RuntimeApi::start(subject.quick_event.to_string().into_bytes(), 1).await?;
+    let began = Instant::now();
+    let mut child = spawn(subject.name, &api, backing).await?;
+    tokio::time::timeout(Duration::from_secs(10), api.finished())
+        .await
+        .with_context(|| format!("{} did not answer within 10 s", subject.name))?;
+    let outcome = api.outcome();
+    let ready = ms(outcome.first_next.context("no request for work")? - began);
+    let first = ms(outcome.answers[0] - began);
+    child.kill().await?;
+    Ok((ready, first))
+}
+
+/// Cold starts of every subject, side by side: each round starts every function once, so
+/// whatever else the machine does in a moment weighs on all of them alike.
+pub async fn cold_starts(
+    subjects: &[Subject],
     backing: &Backing,
-    starts: usize,
-) -> anyhow::Result<ColdStart> {
-    let (mut ready, mut first) = (Vec::new(), Vec::new());
-    for _ in 0..starts {
-        let api = RuntimeApi::start(subject.quick_event.to_string().into_bytes(), 1).await?;
-        let began = Instant::now();
-        let mut child = spawn(subject.name, &api, backing).await?;
-        tokio::time::timeout(Duration::from_secs(10), api.finished())
-            .await
-            .with_context(|| format!("{} did not answer within 10 s", subject.name))?;
-        let outcome = api.outcome();
-        ready.push(ms(
-            outcome.first_next.context("no request for work")? - began
-        ));
-        first.push(ms(outcome.answers[0] - began));
-        child.kill().await?;
+    rounds: usize,
+) -> anyhow::Result<Vec<ColdStart>> {
+    let mut samples = vec![(Vec::new(), Vec::new()); subjects.len()];
+    for _ in 0..rounds {
+        for (subject, (ready, first)) in subjects.iter().zip(samples.iter_mut()) {
+            let (r, f) = start_once(subject, backing).await?;
+            ready.push(r);
+            first.push(f);
+        }
     }
-    ready.sort_by(f64::total_cmp);
-    first.sort_by(f64::total_cmp);
-    Ok(ColdStart {
-        starts,
-        ready_median_ms: percentile(&ready, 0.5),
-        ready_p99_ms: percentile(&ready, 0.99),
-        first_answer_median_ms: percentile(&first, 0.5),
-        first_answer_p99_ms: percentile(&first, 0.99),
-    })
+    Ok(samples
+        .into_iter()
+        .map(|(mut ready, mut first)| {
+            ready.sort_by(f64::total_cmp);
+            first.sort_by(f64::total_cmp);
+            ColdStart {
+                starts: rounds,
+                ready_median_ms: percentile(&ready, 0.5),
+                ready_p99_ms: percentile(&ready, 0.99),
+                first_answer_median_ms: percentile(&first, 0.5),
+                first_answer_p99_ms: percentile(&first, 0.99),
+                ready_ms: ready,
+            }
+        })
+        .collect())
 }
 
 #[derive(Debug, Serialize)]

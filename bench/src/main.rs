@@ -6,17 +6,24 @@
 mod cost;
 mod end_to_end;
 mod functions;
+mod plots;
 mod runtime_api;
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Context;
 use serde_json::{Value, json};
 
 const ZIP_GOAL_BYTES: u64 = 3_000_000;
-const COLD_START_GOAL_MS: f64 = 10.0;
+/// A function's median start to ready may exceed the bare baseline's by this much.
+const OVER_BASELINE_GOAL_MS: f64 = 2.0;
 const MEMORY_GOAL_MB: f64 = 32.0;
+
+/// Where `make zips` and `make zips-arm64` leave each architecture's archives.
+const ZIP_DIRS: [(&str, &str); 2] = [
+    ("x86_64", "target/lambda"),
+    ("arm64", "target/lambda-arm64"),
+];
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -27,23 +34,31 @@ fn setting(name: &str, default: usize) -> usize {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let starts = setting("BENCH_COLD_STARTS", 30);
+    let starts = setting("BENCH_COLD_STARTS", 100);
     let invocations = setting("BENCH_INVOCATIONS", 1000);
     let emulator = orders_emulator::Emulator::start(&orders_emulator::EmulatorCommand::from_env())?;
     let backing = backing(&emulator).await?;
 
+    let subjects = functions::subjects();
+    eprintln!(
+        "cold starts: {starts} rounds of {} functions…",
+        subjects.len()
+    );
+    let cold_starts = functions::cold_starts(&subjects, &backing, starts).await?;
     let mut per_function = Vec::new();
-    for subject in functions::subjects() {
-        eprintln!("{}: cold starts and memory…", subject.name);
-        let zip = Path::new("target/lambda")
-            .join(subject.name)
-            .join("bootstrap.zip");
-        let zip_bytes = std::fs::metadata(&zip)
-            .with_context(|| format!("{} is missing: run `make zips` first", zip.display()))?
-            .len();
+    for (subject, cold) in subjects.iter().zip(cold_starts) {
+        eprintln!("{}: memory…", subject.name);
+        let mut zip_bytes = serde_json::Map::new();
+        for (architecture, dir) in ZIP_DIRS {
+            let zip = Path::new(dir).join(subject.name).join("bootstrap.zip");
+            let bytes = std::fs::metadata(&zip).map(|m| m.len()).ok();
+            if architecture == "x86_64" && bytes.is_none() {
+                anyhow::bail!("{} is missing: run `make zips` first", zip.display());
+            }
+            zip_bytes.insert(architecture.into(), json!(bytes));
+        }
         let binary_bytes = std::fs::metadata(functions::binary(subject.name))?.len();
-        let cold = functions::cold_start(&subject, &backing, starts).await?;
-        let memory = functions::memory(&subject, &backing, invocations).await?;
+        let memory = functions::memory(subject, &backing, invocations).await?;
         per_function.push(json!({
             "function": subject.name,
             "zip_bytes": zip_bytes,
@@ -80,9 +95,12 @@ async fn main() -> anyhow::Result<()> {
         "target/bench/report.json",
         serde_json::to_string_pretty(&report)?,
     )?;
+    plots::cold_starts(&report, Path::new("target/bench/cold-starts.svg"))?;
+    plots::end_to_end(&report, Path::new("target/bench/end-to-end.svg"))?;
+    plots::zips(&report, ZIP_GOAL_BYTES, Path::new("target/bench/zips.svg"))?;
     std::fs::write("target/bench/report.md", markdown(&report))?;
     println!("{}", markdown(&report));
-    eprintln!("written: target/bench/report.md, target/bench/report.json");
+    eprintln!("written: target/bench/report.md, report.json and three SVG figures");
     Ok(())
 }
 
@@ -159,26 +177,60 @@ fn markdown(report: &Value) -> String {
         out,
         "Cold start: the real `bootstrap` started against a local Lambda Runtime API; *ready* is process start → first request for work (Lambda's init), *first answer* adds one invocation that needs no network. Memory: peak RSS after the invocations, each doing the function's real I/O against the emulator.\n"
     );
+    let baseline = report["functions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["function"] == functions::BASELINE)
+        .map(|f| &f["cold_start"]);
+    let base = |key: &str| baseline.and_then(|b| b[key].as_f64()).unwrap_or(f64::NAN);
     let _ = writeln!(
         out,
-        "| function | zip (goal < 3 MB) | bootstrap | ready median / p99 (goal median < 10 ms) | first answer median / p99 | peak RSS (goal < 32 MB) | mean invocation |"
+        "The baseline (`{}`) is the Lambda runtime alone: no AWS client, no logging. *over baseline* is the difference of medians (and p99s), and their ratio; the goal is a median at most {OVER_BASELINE_GOAL_MS} ms over the baseline's.\n",
+        functions::BASELINE
+    );
+    let _ = writeln!(
+        out,
+        "| function | zip x86_64 / arm64 (goal < 3 MB) | ready median / p99 | over baseline: median, p99 | first answer median / p99 | peak RSS (goal < 32 MB) | mean invocation |"
     );
     let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
     for f in report["functions"].as_array().into_iter().flatten() {
-        let zip = f["zip_bytes"].as_u64().unwrap_or(0);
+        let zip = |architecture: &str| f["zip_bytes"][architecture].as_u64();
+        let zips_met = ZIP_DIRS
+            .iter()
+            .filter_map(|(a, _)| zip(a))
+            .all(|bytes| bytes < ZIP_GOAL_BYTES);
+        let shown = |bytes: Option<u64>| {
+            bytes.map_or("not built".to_owned(), |b| {
+                format!("{:.2} MB", b as f64 / 1e6)
+            })
+        };
         let cold = &f["cold_start"];
         let ready = cold["ready_median_ms"].as_f64().unwrap_or(f64::NAN);
+        let ready_p99 = cold["ready_p99_ms"].as_f64().unwrap_or(f64::NAN);
+        let over = ready - base("ready_median_ms");
+        let comparison = if f["function"] == functions::BASELINE {
+            "—".to_owned()
+        } else {
+            format!(
+                "+{over:.2} ms ×{:.2}, +{:.2} ms ×{:.2} ({})",
+                ready / base("ready_median_ms"),
+                ready_p99 - base("ready_p99_ms"),
+                ready_p99 / base("ready_p99_ms"),
+                verdict(over <= OVER_BASELINE_GOAL_MS)
+            )
+        };
         let rss = f["memory"]["peak_rss_mb"].as_f64().unwrap_or(f64::NAN);
         let _ = writeln!(
             out,
-            "| {} | {:.2} MB ({}) | {:.2} MB | {:.2} / {:.2} ms ({}) | {:.2} / {:.2} ms | {:.1} MB ({}) | {:.2} ms |",
+            "| {} | {} / {} ({}) | {:.2} / {:.2} ms | {} | {:.2} / {:.2} ms | {:.1} MB ({}) | {:.2} ms |",
             f["function"].as_str().unwrap_or(""),
-            zip as f64 / 1e6,
-            verdict(zip < ZIP_GOAL_BYTES),
-            f["bootstrap_bytes"].as_u64().unwrap_or(0) as f64 / 1e6,
+            shown(zip("x86_64")),
+            shown(zip("arm64")),
+            verdict(zips_met),
             ready,
-            cold["ready_p99_ms"].as_f64().unwrap_or(f64::NAN),
-            verdict(ready < COLD_START_GOAL_MS),
+            ready_p99,
+            comparison,
             cold["first_answer_median_ms"].as_f64().unwrap_or(f64::NAN),
             cold["first_answer_p99_ms"].as_f64().unwrap_or(f64::NAN),
             rss,
@@ -188,6 +240,10 @@ fn markdown(report: &Value) -> String {
                 .unwrap_or(f64::NAN),
         );
     }
+    let _ = writeln!(
+        out,
+        "\n![Cold starts against the baseline](cold-starts.svg)\n\n![Zip sizes against the goal](zips.svg)"
+    );
     let _ = writeln!(
         out,
         "\n## Handler cost (criterion, in-memory adapters)\n\n| benchmark | mean |\n| --- | --- |"
@@ -214,6 +270,7 @@ fn markdown(report: &Value) -> String {
         e["runner_cpu_s"].as_f64().unwrap_or(0.0),
         e["emulator_cpu_share"].as_f64().unwrap_or(0.0) * 100.0
     );
+    let _ = writeln!(out, "![POST → final status](end-to-end.svg)\n");
     out.push_str(&cost::markdown(&report["cost"]));
     out
 }

@@ -128,23 +128,143 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// The SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`),
-/// with an HTTPS client on rustls and ring.
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+/// The roots AWS service endpoints chain to: Amazon Root CA 1 to 4 and Starfield Services
+/// Root Certificate Authority - G2, the five Amazon Trust Services recommends for a custom
+/// trust store (<https://www.amazontrust.com/repository/>). The certificates are those of
+/// the Mozilla store as Debian's ca-certificates ships them.
+pub const AWS_ROOT_CERTIFICATES: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
+
+/// Where the HTTPS client's trust comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustRoots {
+    /// [`AWS_ROOT_CERTIFICATES`]: five certificates, parsed in microseconds.
+    AmazonTrustServices,
+    /// The system's store: what `SSL_CERT_FILE` / `SSL_CERT_DIR` name, or the usual
+    /// bundle. Loading it costs milliseconds at start-up (over 100 certificates).
+    System,
+}
+
+impl TrustRoots {
+    /// The system's store when the environment names one (a proxy re-signing TLS needs
+    /// its own root), the AWS roots otherwise.
+    pub fn from_env() -> Self {
+        Self::from_vars(|name| std::env::var_os(name))
+    }
+
+    /// [`TrustRoots::from_env`] with the variables read through `var`.
+    pub fn from_vars(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Self {
+        let named = |name| var(name).is_some_and(|v| !v.is_empty());
+        if named("SSL_CERT_FILE") || named("SSL_CERT_DIR") {
+            Self::System
+        } else {
+            Self::AmazonTrustServices
+        }
+    }
+}
+
+/// A Lambda function's SDK configuration, built from what Lambda provides: the region and
+/// the credentials in the variables it sets (`AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`:
+/// <https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime>),
+/// and `AWS_ENDPOINT_URL` when set (local mode, the benchmark). `aws_config`'s loader is
+/// not used: its provider chains (profiles, SSO, web identity through STS, containers,
+/// instance metadata) serve hosts a Lambda is not, and linking them costs archive size and
+/// start-up time. The HTTPS client is rustls on ring, trusting [`TrustRoots::from_env`].
+pub fn sdk_config() -> aws_config::SdkConfig {
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_smithy_http_client::tls::{
+        Provider, TlsContext, TrustStore, rustls_provider::CryptoMode,
+    };
+    let trust = match TrustRoots::from_env() {
+        TrustRoots::System => TrustStore::default(),
+        TrustRoots::AmazonTrustServices => TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(AWS_ROOT_CERTIFICATES),
+    };
+    let tls = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .expect("a TLS context from a trust store");
     let http_client = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls)
         .build_https();
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let variable = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let mut config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
         .http_client(http_client)
-        .load()
-        .await
+        .region(variable("AWS_REGION").map(aws_config::Region::new))
+        .credentials_provider(SharedCredentialsProvider::new(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        ))
+        .identity_cache(aws_config::identity::IdentityCache::lazy().build())
+        .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
+        .time_source(aws_smithy_async::time::SystemTimeSource::new());
+    if let Some(url) = variable("AWS_ENDPOINT_URL") {
+        config = config.endpoint_url(url);
+    }
+    config.build()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use orders_core::{OrderId, OrderStatus};
+
+    /// The PEM blocks of a bundle, whitespace removed.
+    fn certificates(pem: &str) -> Vec<String> {
+        pem.split("-----BEGIN CERTIFICATE-----")
+            .skip(1)
+            .map(|block| {
+                let body = block.split("-----END CERTIFICATE-----").next().unwrap();
+                body.split_whitespace().collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_aws_roots_are_five_certificates_of_the_system_store() {
+        let ours = certificates(std::str::from_utf8(AWS_ROOT_CERTIFICATES).unwrap());
+        assert_eq!(ours.len(), 5);
+        // The oracle: the Mozilla store as the operating system ships it.
+        let bundle = "/etc/ssl/certs/ca-certificates.crt";
+        let system = std::fs::read_to_string(bundle)
+            .unwrap_or_else(|e| panic!("{bundle}: {e} (install ca-certificates)"));
+        let system = certificates(&system);
+        for (i, certificate) in ours.iter().enumerate() {
+            assert!(
+                system.contains(certificate),
+                "root {i} is not in the system store"
+            );
+        }
+    }
+
+    #[test]
+    fn the_system_store_is_used_only_when_the_environment_names_one() {
+        let vars = |set: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                set.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| std::ffi::OsString::from(v))
+            }
+        };
+        assert_eq!(
+            TrustRoots::from_vars(vars(&[])),
+            TrustRoots::AmazonTrustServices
+        );
+        assert_eq!(
+            TrustRoots::from_vars(vars(&[("SSL_CERT_FILE", "")])),
+            TrustRoots::AmazonTrustServices
+        );
+        assert_eq!(
+            TrustRoots::from_vars(vars(&[("SSL_CERT_FILE", "/corp/ca.pem")])),
+            TrustRoots::System
+        );
+        assert_eq!(
+            TrustRoots::from_vars(vars(&[("SSL_CERT_DIR", "/etc/ssl/certs")])),
+            TrustRoots::System
+        );
+    }
 
     #[test]
     fn diagnostic_carries_the_stable_error_name() {

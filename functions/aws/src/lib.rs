@@ -11,7 +11,8 @@ mod sns;
 
 pub use dynamodb::DynamoOrderStore;
 pub use lambda::{
-    EnvError, HandlerError, init_tracing, optional_env, required_env, sdk_config, serve, serve_task,
+    AWS_ROOT_CERTIFICATES, EnvError, HandlerError, TrustRoots, init_tracing, optional_env,
+    required_env, sdk_config, serve, serve_task,
 };
 pub use sfn::SfnWorkflows;
 pub use sns::{SnsDispatcher, SnsNotifier};

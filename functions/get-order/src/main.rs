@@ -9,7 +9,7 @@ use std::convert::Infallible;
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
     let table = required_env(env::ORDERS_TABLE)?;
-    let orders = DynamoOrderStore::new(aws_sdk_dynamodb::Client::new(&sdk_config().await), table);
+    let orders = DynamoOrderStore::new(aws_sdk_dynamodb::Client::new(&sdk_config()), table);
     let orders = &orders;
     serve(
         |request: &ApiGatewayProxyRequest| {

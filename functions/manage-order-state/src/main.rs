@@ -11,7 +11,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
     let table = required_env(env::ORDERS_TABLE)?;
     let topic_arn = required_env(env::NOTIFY_TOPIC_ARN)?;
-    let config = sdk_config().await;
+    let config = sdk_config();
     let store = DynamoOrderStore::new(aws_sdk_dynamodb::Client::new(&config), table);
     let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&config), topic_arn);
     let (store, notifier) = (&store, &notifier);

@@ -8,10 +8,7 @@ use orders_core::settings::env;
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
     let state_machine_arn = required_env(env::STATE_MACHINE_ARN)?;
-    let workflows = SfnWorkflows::new(
-        aws_sdk_sfn::Client::new(&sdk_config().await),
-        state_machine_arn,
-    );
+    let workflows = SfnWorkflows::new(aws_sdk_sfn::Client::new(&sdk_config()), state_machine_arn);
     serve(
         |batch: &SqsEvent| tracing::info_span!("invocation", messages = batch.records.len()),
         |batch| start_order::handle(&workflows, batch),
