@@ -223,7 +223,7 @@ fn markdown(report: &Value) -> String {
         let rss = f["memory"]["peak_rss_mb"].as_f64().unwrap_or(f64::NAN);
         let _ = writeln!(
             out,
-            "| {} | {} / {} ({}) | {:.2} / {:.2} ms | {} | {:.2} / {:.2} ms | {:.1} MB ({}) | {:.2} ms |",
+            "| {} | {} / {} ({}) | {:.2} / {:.2} ms | {} | {:.2} / {:.2} ms | {:.1} MB ({}) | {:.2} ms{} |",
             f["function"].as_str().unwrap_or(""),
             shown(zip("x86_64")),
             shown(zip("arm64")),
@@ -238,6 +238,10 @@ fn markdown(report: &Value) -> String {
             f["memory"]["mean_invocation_ms"]
                 .as_f64()
                 .unwrap_or(f64::NAN),
+            match f["memory"]["errors"].as_u64() {
+                Some(0) | None => String::new(),
+                Some(errors) => format!(" ({errors} answered with an error)"),
+            },
         );
     }
     let _ = writeln!(
