@@ -166,7 +166,7 @@ impl TrustRoots {
 /// the credentials in the variables it sets (`AWS_REGION`, `AWS_ACCESS_KEY_ID`,
 /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`:
 /// <https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime>),
-/// and `AWS_ENDPOINT_URL` when set (local mode, the benchmark). `aws_config`'s loader is
+/// and `AWS_ENDPOINT_URL` when set (the benchmark, an emulator). `aws_config`'s loader is
 /// not used: its provider chains (profiles, SSO, web identity through STS, containers,
 /// instance metadata) serve hosts a Lambda is not, and linking them costs archive size and
 /// start-up time. The HTTPS client is rustls on ring, trusting [`TrustRoots::from_env`].
