@@ -11,6 +11,7 @@ async fn emulator_outage_loses_no_accepted_order() {
     }
     // The emulator stops answering (frozen, as a partition looks), while orders keep coming.
     let pid = runner.emulator_pid();
+    let frozen = Instant::now();
     assert!(
         std::process::Command::new("kill")
             .args(["-STOP", &pid])
@@ -33,6 +34,7 @@ async fn emulator_outage_loses_no_accepted_order() {
             .unwrap()
             .success()
     );
+    let frozen_seconds = frozen.elapsed().as_secs_f64();
     let mut refused = 0;
     for request in during {
         match request.await.unwrap() {
@@ -56,10 +58,10 @@ async fn emulator_outage_loses_no_accepted_order() {
     let orders = runner
         .settle(accepted.len(), Duration::from_secs(120))
         .await;
-    assert_nothing_lost_or_doubled(&runner, &accepted, &orders).await;
+    let lost = assert_nothing_lost_or_doubled(&runner, &accepted, &orders).await;
     write_report(
         "outage",
-        &json!({"accepted": accepted.len(), "refused_with_500": refused, "frozen_seconds": 4, "lost": 0}),
+        &json!({"accepted": accepted.len(), "refused_with_500": refused, "frozen_seconds": frozen_seconds, "lost": lost}),
     );
 }
 

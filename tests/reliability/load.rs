@@ -26,7 +26,7 @@ async fn load_every_accepted_order_ends_exactly_once() {
 
     let orders = runner.settle(total, Duration::from_secs(600)).await;
     let settled = started.elapsed();
-    assert_nothing_lost_or_doubled(&runner, &accepted, &orders).await;
+    let lost = assert_nothing_lost_or_doubled(&runner, &accepted, &orders).await;
 
     let latencies = post_to_final_seconds(&posted, &orders);
     let by_status = |s: OrderStatus| orders.iter().filter(|o| o.status == s).count();
@@ -49,7 +49,7 @@ async fn load_every_accepted_order_ends_exactly_once() {
             "failed": by_status(OrderStatus::Failed),
             "failure_reasons": failures,
             "dead_letters": runner.queue_depth("orders-local-dlq").await,
-            "lost": 0,
+            "lost": lost,
         }),
     );
 }
