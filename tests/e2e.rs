@@ -215,7 +215,14 @@ async fn smoke_script_fails_when_nothing_answers() {
 #[test]
 fn interrupt_stops_the_runner_and_its_emulator() {
     let mut runner = Runner::start(&[]);
-    let emulator_port: u16 = runner.emulator.rsplit(':').next().unwrap().parse().unwrap();
+    let emulator_port: u16 = runner
+        .ready
+        .emulator_url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     let status = runner.terminate("-INT");
     assert!(status.success(), "{status}");
     assert!(runner.output().iter().any(|l| l == "stopping"));

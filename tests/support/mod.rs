@@ -19,7 +19,6 @@ pub struct Runner {
     pub port: u16,
     /// Where the runner said it and its resources are.
     pub ready: Ready,
-    pub emulator: String,
     lines: Arc<Mutex<Vec<String>>>,
 }
 
@@ -63,14 +62,13 @@ impl Runner {
         Self {
             child,
             port,
-            emulator: ready.emulator_url.clone(),
             ready,
             lines,
         }
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("{}{path}", self.ready.api_url)
     }
 
     pub fn output(&self) -> Vec<String> {
@@ -193,12 +191,12 @@ pub async fn wait_lines(runner: &Runner, order_id: &str, text: &str, count: usiz
 impl Runner {
     /// SDK configuration aimed at this runner's emulator.
     pub async fn sdk(&self) -> aws_config::SdkConfig {
-        orders_emulator::sdk_config_for(&self.emulator).await
+        orders_emulator::sdk_config_for(&self.ready.emulator_url).await
     }
 
     /// The emulator's process id, to freeze it.
     pub fn emulator_pid(&self) -> String {
-        let port = self.emulator.rsplit(':').next().unwrap();
+        let port = self.ready.emulator_url.rsplit(':').next().unwrap();
         let output = Command::new("pgrep")
             .args(["-f", "--", &format!("-H 127.0.0.1 -p {port}$")])
             .output()
