@@ -4,6 +4,8 @@
 use std::path::Path;
 
 use anyhow::anyhow;
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::Value;
@@ -41,6 +43,23 @@ fn cdf(sorted: &[f64]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// Draws the legend where asked and writes the figure out.
+fn finish<'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    root: &DrawingArea<SVGBackend<'a>, Shift>,
+    legend: SeriesLabelPosition,
+) -> anyhow::Result<()> {
+    chart
+        .configure_series_labels()
+        .position(legend)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    root.present().map_err(|e| anyhow!("{e}"))?;
+    Ok(())
+}
+
 fn draw_cdfs(
     path: &Path,
     caption: &str,
@@ -75,15 +94,7 @@ fn draw_cdfs(
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
-    root.present().map_err(|e| anyhow!("{e}"))?;
-    Ok(())
+    finish(&mut chart, &root, SeriesLabelPosition::LowerRight)
 }
 
 /// Cold start (process start → ready) of every function, the baseline first.
@@ -201,15 +212,7 @@ pub fn zips(report: &Value, goal_bytes: u64, path: &Path) -> anyhow::Result<()> 
         .map_err(|e| anyhow!("{e}"))?
         .label("goal")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], RED.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
-    root.present().map_err(|e| anyhow!("{e}"))?;
-    Ok(())
+    finish(&mut chart, &root, SeriesLabelPosition::UpperRight)
 }
 
 #[cfg(test)]
