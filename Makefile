@@ -33,7 +33,7 @@ ENGINE_CACHE ?= $(HOME)/.cache/serverless-orders/pulumi-$(PULUMI_VERSION)
 export ORDERS_PULUMI := $(ENGINE_CACHE)/pulumi
 export ORDERS_LANGUAGE_HOST := $(CURDIR)/target/engine/bin/pulumi-language-rust
 
-.PHONY: help local venv lint tests test reliability bench bench-zips zips check-zips check-schema preview engine engine-tools destroy clean
+.PHONY: help local venv oracles lint tests test reliability bench bench-zips zips check-zips check-schema preview engine engine-tools destroy clean
 
 help:
 	@echo "make local       run the whole pipeline here (API on 127.0.0.1:$${ORDERS_PORT:-3000})"
@@ -53,6 +53,16 @@ $(VENV)/.installed: tools/requirements.txt
 
 venv: $(VENV)/.installed
 
+# Third-party implementations the tests check us against (tools/oracles/package-lock.json
+# pins them): a Velocity engine for the API's templates, asl-validator for the state
+# machine, Ajv for the order schema.
+ORACLES := tools/oracles/node_modules/.installed
+$(ORACLES): tools/oracles/package.json tools/oracles/package-lock.json
+	npm ci --prefix tools/oracles --no-audit --no-fund --silent
+	touch $@
+
+oracles: $(ORACLES)
+
 # Runs in the foreground; Ctrl-C stops the runner and its emulator.
 local: venv
 	cargo run --locked --quiet --package orders-local
@@ -67,7 +77,7 @@ tests:
 	@cat target/tmp/reliability-*.json
 
 # The zips come first: the offline preview and lifecycle tests deploy them.
-test: venv lint zips check-zips check-schema engine-tools tests
+test: venv oracles lint zips check-zips check-schema engine-tools tests
 
 # The reliability tests alone, with their figures; ORDERS_LOAD_ORDERS, ORDERS_LOAD_CONCURRENCY
 # and ORDERS_FUZZ_CASES size them.
