@@ -96,86 +96,83 @@ async fn transient_failures_are_retried_and_the_order_completes() {
     assert_eq!(runner.lines_about(&order_id, "payment paid").len(), 1);
 }
 
+/// `tests/contract/answers.json`, every row, through the same checker `tests/smoke.sh` runs
+/// against a deployed stack.
 #[tokio::test]
-async fn api_answers_like_api_gateway_and_queues_nothing_it_refuses() {
+async fn every_row_of_the_answer_table_holds_in_local_mode() {
     let runner = Runner::start(&[]);
-    let http = client();
-    let post = |body: &'static str, content_type: &'static str| {
-        http.post(runner.url("/orders"))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-    };
-    let cases = [
-        ("not json", "application/json", 400, "not valid JSON"),
-        (
-            r#"{"user_id":"u","restaurant_id":"r","quantity":101}"#,
-            "application/json",
-            400,
-            "`quantity` must be",
-        ),
-        (
-            r#"{"user_id":"u","quantity":1}"#,
-            "application/json",
-            400,
-            "missing required field `restaurant_id`",
-        ),
-        (
-            r#"{"user_id":"u","restaurant_id":"r","quantity":1,"x":1}"#,
-            "application/json",
-            400,
-            "unknown field `x`",
-        ),
-        (
-            r#"{"user_id":"u","restaurant_id":"r","quantity":1}"#,
-            "text/plain",
-            415,
-            "application/json",
-        ),
-    ];
-    for (body, content_type, status, message) in cases {
-        let response = post(body, content_type).await.unwrap();
-        assert_eq!(response.status(), status, "{body}");
-        let answer: Value = response.json().await.unwrap();
-        assert!(
-            answer["message"].as_str().unwrap().contains(message),
-            "{body}: {answer}"
-        );
-    }
-    let huge = format!(
-        r#"{{"user_id":"{}","restaurant_id":"r","quantity":1}}"#,
-        "u".repeat(20_000)
-    );
-    let response = http
-        .post(runner.url("/orders"))
-        .header("content-type", "application/json")
-        .body(huge)
-        .send()
+    let checker = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/contract/check.py");
+    let output = tokio::process::Command::new("python3")
+        .arg(checker)
+        .arg(runner.url(""))
+        .arg("--all")
+        .output()
         .await
         .unwrap();
-    assert_eq!(response.status(), 413);
-
-    for (path, status) in [
-        ("/orders/no-such-order", 404),
-        ("/orders/bad%20id", 400),
-        ("/admin", 404),
-    ] {
-        let response = http.get(runner.url(path)).send().await.unwrap();
-        assert_eq!(response.status(), status, "{path}");
-        let answer: Value = response.json().await.unwrap();
-        assert!(answer["message"].is_string(), "{path}: {answer}");
-    }
-    let response = http.delete(runner.url("/orders")).send().await.unwrap();
-    assert_eq!(response.status(), 405);
-
-    // Nothing refused reached the queue.
-    assert_eq!(runner.queue_depth("orders-local-queue").await, 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        runner
-            .output()
-            .iter()
-            .all(|l| !l.contains("accepted by the API"))
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
     );
+
+    // The orders the table expects queued, and no other, went through the workflow.
+    let table: Value = serde_json::from_str(include_str!("contract/answers.json")).unwrap();
+    let queuing_rows: Vec<&str> = table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["queues"] == true)
+        .map(|row| row["name"].as_str().unwrap())
+        .collect();
+    let accepted: Vec<&str> = stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("accepted "))
+        .collect();
+    assert_eq!(accepted.len(), queuing_rows.len(), "{stdout}");
+    for order_id in &accepted {
+        let order = final_order(&runner, order_id).await;
+        assert!(order["final"] == true, "{order}");
+    }
+    let duplicate = queuing_rows
+        .iter()
+        .position(|name| name.contains("duplicate key"))
+        .unwrap();
+    let duplicate = final_order(&runner, accepted[duplicate]).await;
+    assert_eq!(duplicate["quantity"], 2, "the last of two keys counts");
+    assert_eq!(runner.queue_depth("orders-local-queue").await, 0);
+    let queued = runner
+        .output()
+        .iter()
+        .filter(|l| l.contains("accepted by the API"))
+        .count();
+    assert_eq!(queued, queuing_rows.len());
+}
+
+#[tokio::test]
+async fn each_method_has_its_own_token_bucket_and_an_empty_one_answers_429() {
+    let runner = Runner::start(&[
+        (env::THROTTLING_RATE_LIMIT, "0.5"),
+        (env::THROTTLING_BURST_LIMIT, "3"),
+    ]);
+    let http = client();
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let response = http.get(runner.url("/orders/o-1")).send().await.unwrap();
+        let status = response.status().as_u16();
+        let answer: Value = response.json().await.unwrap();
+        assert!(answer["message"].is_string(), "{answer}");
+        statuses.push(status);
+    }
+    // A full bucket of three, then one token every two seconds: the next three wait.
+    assert_eq!(statuses, [404, 404, 404, 429, 429, 429]);
+    // POST has a bucket of its own, still full.
+    let order_id = post_order(&runner, good_order()).await;
+    assert!(!order_id.is_empty());
+    let response = http.get(runner.url("/orders/o-1")).send().await.unwrap();
+    assert_eq!(response.status(), 429);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["message"], "too many requests; slow down");
 }
 
 #[tokio::test]
@@ -196,7 +193,8 @@ async fn smoke_script_passes_against_local_mode() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("smoke: PASS"), "{stdout}");
-    assert!(stdout.contains("bad body refused with 400"), "{stdout}");
+    assert!(stdout.contains("every row held"), "{stdout}");
+    assert!(stdout.contains("reached"), "{stdout}");
 }
 
 #[tokio::test]
@@ -248,16 +246,19 @@ async fn poison_message_reaches_the_dlq_after_three_receives_without_delaying_ot
         runner.queue_url("orders-local-queue").await,
         runner.queue_url("orders-local-dlq").await,
     );
+    let mut poison_ids = Vec::new();
     for poison in [
         "not json",
         r#"{"order_id": "p-1", "order": {"quantity": 0}}"#,
     ] {
-        sqs.send_message()
+        let sent = sqs
+            .send_message()
             .queue_url(&queue)
             .message_body(poison)
             .send()
             .await
             .unwrap();
+        poison_ids.push(sent.message_id.unwrap());
     }
     let order_id = post_order(&runner, good_order()).await;
     let order = final_order(&runner, &order_id).await;
@@ -292,4 +293,14 @@ async fn poison_message_reaches_the_dlq_after_three_receives_without_delaying_ot
         r#"{"order_id": "p-1", "order": {"quantity": 0}}"#,
     ];
     assert_eq!(dead, expected);
+    // Each was received exactly three times (the redrive's maxReceiveCount) before it moved.
+    for id in &poison_ids {
+        let receives: Vec<String> = runner
+            .output()
+            .iter()
+            .filter(|l| l.contains(&format!("message {id}  refused by start-order")))
+            .map(|l| l.rsplit("(receive ").next().unwrap().to_string())
+            .collect();
+        assert_eq!(receives, ["1 of 3)", "2 of 3)", "3 of 3)"], "message {id}");
+    }
 }

@@ -39,6 +39,8 @@ pub async fn run(orders: usize, concurrency: usize) -> anyhow::Result<Value> {
         .env(env::PORT, "0")
         .env(env::WAIT_SECONDS, "0")
         .env(env::CONSUMERS, "4")
+        // The figures are the pipeline's, not capped by the stage's throttle.
+        .envs(env::UNTHROTTLED)
         .env(env::READY_FILE, &ready_file)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

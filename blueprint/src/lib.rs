@@ -3,6 +3,7 @@
 //! build from here, so the cloud and the local pipeline cannot drift apart. (A Pulumi
 //! *stack* is one deployment of this blueprint, configured by its `Pulumi.<stack>.yaml`.)
 
+pub mod api;
 pub mod workflow;
 
 use orders_core::settings::env;

@@ -151,10 +151,16 @@ impl StackConfig {
              (set it with `pulumi config set prefix orders-dev`)"
         );
 
-        let throttling_rate_limit =
-            parse_or(get("throttlingRateLimit"), "throttlingRateLimit", 100.0)?;
-        let throttling_burst_limit =
-            parse_or(get("throttlingBurstLimit"), "throttlingBurstLimit", 200)?;
+        let throttling_rate_limit = parse_or(
+            get("throttlingRateLimit"),
+            "throttlingRateLimit",
+            orders_blueprint::api::THROTTLING_RATE_LIMIT,
+        )?;
+        let throttling_burst_limit = parse_or(
+            get("throttlingBurstLimit"),
+            "throttlingBurstLimit",
+            orders_blueprint::api::THROTTLING_BURST_LIMIT,
+        )?;
         ensure!(
             throttling_rate_limit > 0.0 && throttling_burst_limit > 0,
             "throttlingRateLimit and throttlingBurstLimit must be positive"

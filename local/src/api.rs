@@ -1,43 +1,82 @@
-//! The public HTTP API, answering as API Gateway does in the cloud: same routes, same
-//! validation (the one schema), same status codes and `X-Order-Id` header.
+//! The public HTTP API, answering as API Gateway answers with the stack's configuration:
+//! same routes, validation (the one schema), status codes, headers, throttle and queue
+//! timeout. `tests/contract/answers.json` is the table both are checked against.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::encodings::Body as LambdaBody;
+use aws_sdk_sqs::config::http::HttpResponse;
+use aws_sdk_sqs::error::SdkError;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use governor::{DefaultKeyedRateLimiter, Quota};
 use orders_aws::DynamoOrderStore;
+use orders_blueprint::api::{MAX_BODY_BYTES, REQUEST_ID_HEADER, message as says, order_location};
 use serde_json::{Value, json};
 
 use crate::progress;
-
-/// The largest body accepted. A valid order is well under 1 KiB.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
-/// How much of a refused body is read before answering: SQS's message size limit.
-const DRAIN_LIMIT_BYTES: usize = 1024 * 1024;
 
 pub struct Api {
     pub sqs: aws_sdk_sqs::Client,
     pub queue_url: String,
     pub store: DynamoOrderStore,
+    pub throttle: Throttle,
+    /// How long the queue has to take an order (the integration timeout).
+    pub queue_timeout: Duration,
+}
+
+/// A new order id, shaped like API Gateway's extended request ids (which are the cloud's
+/// order ids): 11 random bytes in URL-safe base64, 16 characters ending in `=`.
+pub fn new_order_id() -> String {
+    use base64::Engine;
+    let random = uuid::Uuid::new_v4();
+    base64::engine::general_purpose::URL_SAFE.encode(&random.as_bytes()[..11])
+}
+
+/// The stage's throttle: a token bucket per method, as API Gateway keeps ("Throttle
+/// requests to your REST APIs": token bucket, limits applied at the method level).
+pub struct Throttle(DefaultKeyedRateLimiter<&'static str>);
+
+impl Throttle {
+    /// `rate` tokens a second into a bucket of `burst`.
+    pub fn new(rate: f64, burst: NonZeroU32) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            rate.is_finite() && rate > 0.0,
+            "the throttle rate must be positive"
+        );
+        let quota = Quota::with_period(Duration::from_secs_f64(1.0 / rate))
+            .ok_or_else(|| anyhow::anyhow!("the throttle rate is too high"))?
+            .allow_burst(burst);
+        Ok(Self(DefaultKeyedRateLimiter::keyed(quota)))
+    }
+
+    /// A 429 if `method` has no token left.
+    fn refuse(&self, method: &'static str) -> Option<Response> {
+        self.0
+            .check_key(&method)
+            .is_err()
+            .then(|| message(StatusCode::TOO_MANY_REQUESTS, says::THROTTLED))
+    }
 }
 
 pub fn router(api: Arc<Api>) -> Router {
     Router::new()
         .route("/orders", post(create_order))
         .route("/orders/{id}", get(read_order))
-        .fallback(|| async { message(StatusCode::NOT_FOUND, "no such route") })
+        .fallback(|| async { message(StatusCode::NOT_FOUND, says::NO_SUCH_ROUTE) })
+        // API Gateway answers a method a path does not have like an unknown path.
         .method_not_allowed_fallback(|| async {
-            message(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method not allowed on this route",
-            )
+            message(StatusCode::NOT_FOUND, says::NO_SUCH_ROUTE)
         })
+        .layer(middleware::from_fn(name_request))
         .with_state(api)
 }
 
@@ -50,74 +89,125 @@ fn message(status: StatusCode, text: &str) -> Response {
         .into_response()
 }
 
-fn too_large(unread_rest: bool) -> Response {
-    let mut response = message(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "the body is larger than 16 KiB",
-    );
-    if unread_rest {
-        // The rest of the body is not read, so this connection cannot carry another
-        // request; saying so keeps clients from reusing it.
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
-    response
+fn invalid(detail: &str) -> Response {
+    message(
+        StatusCode::BAD_REQUEST,
+        &format!("{}{detail}", says::INVALID_ORDER),
+    )
 }
 
+/// Whether the body goes through the application/json template: a request without a
+/// Content-Type is taken as JSON, as API Gateway does ("Mapping templates").
 fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return true;
+    };
+    value
+        .to_str()
+        .ok()
         .and_then(|v| v.split(';').next())
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
-async fn create_order(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) -> Response {
+/// How the queue's refusal reaches the client, as the stack's integration responses map
+/// SQS's answers: 5xx → 503, any other answer → 500; no answer at all → 504, API
+/// Gateway's status for a failed or timed-out integration.
+fn queue_refusal<E>(error: &SdkError<E, HttpResponse>) -> (StatusCode, &'static str) {
+    match error.raw_response().map(|raw| raw.status().as_u16()) {
+        Some(500..=599) => (StatusCode::SERVICE_UNAVAILABLE, says::QUEUE_UNAVAILABLE),
+        Some(_) => (StatusCode::INTERNAL_SERVER_ERROR, says::NOT_QUEUED),
+        None => (StatusCode::GATEWAY_TIMEOUT, says::QUEUE_UNAVAILABLE),
+    }
+}
+
+/// The id API Gateway gives a request (its extended request id): a new order's id.
+#[derive(Clone)]
+struct RequestId(String);
+
+/// Mints every request's id, and names it in the answer, as API Gateway does.
+async fn name_request(mut request: Request, next: Next) -> Response {
+    let id = new_order_id();
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+async fn create_order(
+    State(api): State<Arc<Api>>,
+    Extension(RequestId(order_id)): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let order_id = order_id.as_str();
+    if let Some(throttled) = api.throttle.refuse("POST /orders") {
+        return throttled;
+    }
+    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let mut response = message(StatusCode::PAYLOAD_TOO_LARGE, says::TOO_LARGE);
+            // The rest of the body is not read, so this connection cannot carry another
+            // request; saying so keeps clients from reusing it.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+    };
+    // The stack validates every body, whatever its Content-Type, before it picks a
+    // template; only then does a type without one get its 415.
+    let Ok(order) = serde_json::from_slice::<Value>(&bytes) else {
+        return invalid("the body is not valid JSON");
+    };
+    if let Err(refused) = orders_core::validation::validate(&order) {
+        return invalid(&refused.message);
+    }
     if !is_json(&headers) {
         return message(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type must be application/json",
+            says::UNSUPPORTED_MEDIA_TYPE,
         );
     }
-    // Bodies past the limit are still read up to SQS's own message limit before the 413,
-    // so the client gets its answer instead of a connection reset mid-upload.
-    let bytes = match axum::body::to_bytes(body, DRAIN_LIMIT_BYTES).await {
-        Ok(bytes) if bytes.len() <= MAX_BODY_BYTES => bytes,
-        Ok(_) => return too_large(false),
-        Err(_) => return too_large(true),
-    };
-    let Ok(order) = serde_json::from_slice::<Value>(&bytes) else {
-        return message(StatusCode::BAD_REQUEST, "the body is not valid JSON");
-    };
-    if let Err(invalid) = orders_core::validation::validate(&order) {
-        return message(StatusCode::BAD_REQUEST, &invalid.message);
-    }
-    // API Gateway mints the id ($context.requestId); a UUID here, as there.
-    let order_id = uuid::Uuid::new_v4().to_string();
-    let queued = api
+    // The order is the parsed body written again, as `$input.json('$')` writes it.
+    let send = api
         .sqs
         .send_message()
         .queue_url(&api.queue_url)
         .message_body(json!({ "order_id": order_id, "order": order }).to_string())
-        .send()
-        .await;
-    if let Err(err) = queued {
-        tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(&err), "the queue refused an order");
-        return message(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the order could not be queued; try again",
-        );
+        .send();
+    match tokio::time::timeout(api.queue_timeout, send).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(err)) => {
+            tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(&err), "the queue refused an order");
+            let (status, text) = queue_refusal(&err);
+            return message(status, text);
+        }
+        Err(_) => {
+            tracing::error!(%order_id, "the queue did not answer in time");
+            return message(StatusCode::GATEWAY_TIMEOUT, says::TIMED_OUT);
+        }
     }
-    progress::accepted(&order_id);
+    progress::accepted(order_id);
     let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(value) = HeaderValue::from_str(&order_id) {
-        response.headers_mut().insert("x-order-id", value);
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-order-id", order_id.to_owned()),
+        ("location", order_location("/orders", order_id)),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
     }
     response
 }
 
 async fn read_order(State(api): State<Arc<Api>>, Path(id): Path<String>) -> Response {
+    if let Some(throttled) = api.throttle.refuse("GET /orders/{id}") {
+        return throttled;
+    }
     let mut request = ApiGatewayProxyRequest::default();
     request.path_parameters.insert("id".into(), id);
     from_lambda(get_order::handle(&api.store, &request).await)
@@ -134,4 +224,39 @@ fn from_lambda(answer: ApiGatewayProxyResponse) -> Response {
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     *response.headers_mut() = answer.headers;
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sqs::operation::send_message::SendMessageError;
+    use aws_smithy_types::body::SdkBody;
+
+    fn answered(status: u16) -> SdkError<SendMessageError, HttpResponse> {
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        SdkError::service_error(SendMessageError::unhandled("refused by the test"), raw)
+    }
+
+    #[test]
+    fn queue_answers_map_as_the_stack_maps_them() {
+        assert_eq!(
+            queue_refusal(&answered(500)).0,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            queue_refusal(&answered(503)).0,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            queue_refusal(&answered(400)).0,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            queue_refusal(&answered(403)).0,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let unanswered: SdkError<SendMessageError, HttpResponse> =
+            SdkError::timeout_error("no answer in time");
+        assert_eq!(queue_refusal(&unanswered).0, StatusCode::GATEWAY_TIMEOUT);
+    }
 }

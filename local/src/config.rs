@@ -1,5 +1,7 @@
 //! The runner's settings, from the environment, read once and checked.
 
+use std::num::NonZeroU32;
+
 use anyhow::{Context, bail};
 use orders_aws::optional_env;
 use orders_core::{SuccessProbability, WaitSeconds};
@@ -25,6 +27,13 @@ pub struct Config {
     pub faults: Faults,
     /// How to run the emulator (`MOTO_SERVER`, default the project's launcher).
     pub emulator: orders_emulator::EmulatorCommand,
+    /// The API's throttle, as the stack's stage sets it: requests a second
+    /// (`ORDERS_THROTTLING_RATE_LIMIT`) and burst (`ORDERS_THROTTLING_BURST_LIMIT`).
+    pub throttling_rate_limit: f64,
+    pub throttling_burst_limit: NonZeroU32,
+    /// How long the API waits for the queue before a 504 (`ORDERS_INTEGRATION_TIMEOUT_MS`,
+    /// default the stack's integration timeout).
+    pub integration_timeout: std::time::Duration,
     /// Where to write the start-up report for programs (`ORDERS_READY_FILE`, none by
     /// default); see `orders_local::ready`.
     pub ready_file: Option<std::path::PathBuf>,
@@ -50,8 +59,30 @@ impl Config {
             .unwrap_or_default()
             .parse()
             .context("environment variable ORDERS_FAULTS")?;
+        let throttling_rate_limit = optional_env(
+            env::THROTTLING_RATE_LIMIT,
+            orders_blueprint::api::THROTTLING_RATE_LIMIT,
+        )?;
+        if !(throttling_rate_limit.is_finite() && throttling_rate_limit > 0.0) {
+            bail!(
+                "environment variable {}: must be positive",
+                env::THROTTLING_RATE_LIMIT
+            );
+        }
+        let throttling_burst_limit = optional_env(
+            env::THROTTLING_BURST_LIMIT,
+            NonZeroU32::new(orders_blueprint::api::THROTTLING_BURST_LIMIT)
+                .expect("the default burst is positive"),
+        )?;
+        let integration_timeout = std::time::Duration::from_millis(optional_env(
+            env::INTEGRATION_TIMEOUT_MS,
+            u64::from(orders_blueprint::api::INTEGRATION_TIMEOUT_MS),
+        )?);
         Ok(Self {
             port,
+            integration_timeout,
+            throttling_rate_limit,
+            throttling_burst_limit,
             wait_seconds,
             payment_success,
             visibility_timeout_seconds,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 
 use crate::lambda_host::Functions;
 use crate::progress;
@@ -35,6 +35,8 @@ impl Consumer {
             .queue_url(&self.queue_url)
             .max_number_of_messages(orders_blueprint::BATCH_SIZE as i32)
             .wait_time_seconds(1)
+            // Lambda's SQS events carry the receive count among the record's attributes.
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send()
             .await
             .map_err(|e| anyhow::anyhow!(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
@@ -51,6 +53,12 @@ impl Consumer {
                 record.receipt_handle = m.receipt_handle.clone();
                 record.body = m.body.clone();
                 record.event_source = Some("aws:sqs".into());
+                record.attributes = m
+                    .attributes
+                    .iter()
+                    .flatten()
+                    .map(|(name, value)| (name.as_str().to_owned(), value.clone()))
+                    .collect();
                 record
             })
             .collect();
@@ -70,6 +78,16 @@ impl Consumer {
                 return Ok(());
             }
         };
+        for refused in messages
+            .iter()
+            .filter(|m| m.message_id.as_ref().is_some_and(|id| failed.contains(id)))
+        {
+            let receive_count = refused
+                .attributes()
+                .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                .map_or("?", String::as_str);
+            progress::message_refused(refused.message_id().unwrap_or("-"), receive_count);
+        }
         let done: Vec<DeleteMessageBatchRequestEntry> = messages
             .iter()
             .filter(|m| m.message_id.as_ref().is_some_and(|id| !failed.contains(id)))

@@ -16,4 +16,14 @@ pub mod env {
     pub const CONSUMERS: &str = "ORDERS_CONSUMERS";
     pub const FAULTS: &str = "ORDERS_FAULTS";
     pub const READY_FILE: &str = "ORDERS_READY_FILE";
+    pub const THROTTLING_RATE_LIMIT: &str = "ORDERS_THROTTLING_RATE_LIMIT";
+    pub const THROTTLING_BURST_LIMIT: &str = "ORDERS_THROTTLING_BURST_LIMIT";
+    pub const INTEGRATION_TIMEOUT_MS: &str = "ORDERS_INTEGRATION_TIMEOUT_MS";
+
+    /// A throttle nothing reaches: for runs that measure or stress the pipeline rather than
+    /// the stage's throttle (100 requests a second by default, as in the stack).
+    pub const UNTHROTTLED: [(&str, &str); 2] = [
+        (THROTTLING_RATE_LIMIT, "1000000"),
+        (THROTTLING_BURST_LIMIT, "1000000"),
+    ];
 }

@@ -140,6 +140,8 @@ async fn run() -> anyhow::Result<()> {
         sqs,
         queue_url: stack.queue_url.clone(),
         store,
+        throttle: api::Throttle::new(config.throttling_rate_limit, config.throttling_burst_limit)?,
+        queue_timeout: config.integration_timeout,
     }));
     println!(
         "Serverless Orders, local mode: wait {}s, payment success {}, emulator {}{}",

@@ -76,6 +76,16 @@ pub fn restaurant_received(order_id: &str, restaurant_id: &str) {
     );
 }
 
+/// A queue message start-order could not take: it comes back until the redrive moves it
+/// to the dead-letter queue.
+pub fn message_refused(message_id: &str, receive_count: &str) {
+    println!(
+        "{}  message {message_id}  refused by start-order (receive {receive_count} of {})",
+        chrono::Local::now().format("%H:%M:%S%.3f"),
+        orders_blueprint::MAX_RECEIVE_COUNT
+    );
+}
+
 pub fn lost_execution(order_id: &str) {
     line(
         order_id,

@@ -6,7 +6,8 @@ use super::*;
 async fn load_every_accepted_order_ends_exactly_once() {
     let total = env_number("ORDERS_LOAD_ORDERS", 500);
     let concurrency = env_number("ORDERS_LOAD_CONCURRENCY", 32);
-    let runner = Runner::start(&[(env::CONSUMERS, "4")]);
+    // The pipeline under load, not the stage's throttle (its own test is in e2e).
+    let runner = Runner::start(&[&[(env::CONSUMERS, "4")], &env::UNTHROTTLED[..]].concat());
     let started = Instant::now();
     let bodies = (0..total).map(|i| {
         json!({"user_id": format!("load-{i}"), "restaurant_id": "r-1", "quantity": i % 100 + 1})

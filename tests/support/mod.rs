@@ -143,10 +143,16 @@ pub async fn post_order(runner: &Runner, body: Value) -> String {
         .await
         .unwrap();
     assert_eq!(response.status(), 204, "{:?}", response.text().await);
-    response.headers()["x-order-id"]
+    let order_id = response.headers()["x-order-id"]
         .to_str()
         .unwrap()
-        .to_owned()
+        .to_owned();
+    assert_eq!(
+        response.headers()["location"],
+        format!("/orders/{order_id}").as_str(),
+        "the 204 says where to read the order"
+    );
+    order_id
 }
 
 pub fn good_order() -> Value {

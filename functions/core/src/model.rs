@@ -5,7 +5,8 @@ use std::fmt;
 use crate::OrderStatus;
 use crate::validation::{self, ValidationError};
 
-/// The order id, minted at the edge (API Gateway's `$context.requestId`).
+/// The order id, minted at the edge (API Gateway's `$context.extendedRequestId`, URL-safe
+/// base64 such as `Jl-yYG0uIAMFeWQ=`).
 ///
 /// It is also the Step Functions execution name, so it keeps to that name's rules with
 /// room to spare: 1 to 80 ASCII letters, digits, `-` or `_`.
@@ -14,7 +15,7 @@ use crate::validation::{self, ValidationError};
 pub struct OrderId(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("an order id is 1 to 80 characters, each a letter, a digit, '-' or '_'")]
+#[error("an order id is 1 to 80 characters, each a letter, a digit, '-', '_' or '='")]
 pub struct InvalidOrderId;
 
 impl OrderId {
@@ -25,7 +26,7 @@ impl OrderId {
             && raw.len() <= Self::MAX_LEN
             && raw
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'=');
         if well_formed {
             Ok(Self(raw.to_owned()))
         } else {
@@ -255,8 +256,10 @@ mod tests {
 
     #[test]
     fn order_id_accepts_api_gateway_request_ids() {
-        let id = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef";
-        assert_eq!(OrderId::parse(id).unwrap().as_str(), id);
+        // Extended request ids (the order ids) and plain request ids alike.
+        for id in ["Jl-yYG0uIAMFeWQ=", "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"] {
+            assert_eq!(OrderId::parse(id).unwrap().as_str(), id);
+        }
     }
 
     #[test]

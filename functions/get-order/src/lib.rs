@@ -1,8 +1,9 @@
 //! get-order: `GET /orders/{id}` behind API Gateway (proxy integration).
 //!
-//! 200 with the order and its status, 404 if there is no such order, 400 for an id that
-//! cannot be one. Bodies are JSON; errors are `{"message": ...}` and never carry internals
-//! (the failure cause, which may hold ARNs, stays in the table and the logs).
+//! 200 with the order and its status, 404 if there is no such order (yet: with a
+//! `Retry-After`), 400 for an id that cannot be one. Bodies are JSON; errors are
+//! `{"message": ...}` and never carry internals (the failure cause, which may hold ARNs,
+//! stays in the table and the logs).
 
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::encodings::Body;
@@ -67,12 +68,27 @@ pub async fn handle(
     };
     match orders.get(&order_id).await {
         Ok(Some(order)) => json(200, &OrderView::from(&order)),
-        Ok(None) => message(404, "order not found"),
+        Ok(None) => not_found(),
         Err(err) => {
             tracing::error!(%order_id, error = %err, "reading the order failed");
             message(503, "the order could not be read just now; try again")
         }
     }
+}
+
+/// The workflow stores an order a moment after the API accepts it (locally a tenth of a
+/// second, longer in AWS): a client that reads right after its 204 is told to retry.
+pub const NOT_FOUND_MESSAGE: &str =
+    "order not found; an order accepted moments ago may not be stored yet: retry";
+/// Seconds a client waits before it reads an unknown order again.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
+fn not_found() -> ApiGatewayProxyResponse {
+    let mut response = message(404, NOT_FOUND_MESSAGE);
+    response
+        .headers
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+    response
 }
 
 fn message(status: i64, text: &str) -> ApiGatewayProxyResponse {
@@ -147,7 +163,8 @@ mod tests {
     async fn unknown_order_is_404_with_a_message() {
         let response = handle(&MemoryStore::default(), &get(Some("o-404"))).await;
         assert_eq!(response.status_code, 404);
-        assert_eq!(body(&response), json!({"message": "order not found"}));
+        assert_eq!(body(&response), json!({ "message": NOT_FOUND_MESSAGE }));
+        assert_eq!(response.headers[header::RETRY_AFTER], "1");
     }
 
     #[tokio::test]

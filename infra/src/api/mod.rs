@@ -11,22 +11,30 @@ use crate::aws::types::apigateway::RestApiEndpointConfiguration;
 use crate::config::StackConfig;
 use crate::functions::Function;
 use orders_blueprint::Names;
-use post::{ORDER_SCHEMA, QUEUE_RESPONSES, SEND_MESSAGE_TEMPLATE};
+use post::{ORDER_SCHEMA, SEND_MESSAGE_TEMPLATE, queue_responses};
 use pulumi_gestalt_rust::{Context, Output};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use stage::GATEWAY_RESPONSES;
+use stage::gateway_responses;
 
 /// A digest of everything the API's definition is made of: a change to any of it is a new
 /// deployment (a deployment is a snapshot; without a new one, changes would not be live).
 pub fn definition_digest() -> String {
-    let definition = json!({
+    digest_of(&definition())
+}
+
+/// Everything a deployment snapshots that the stack decides.
+fn definition() -> serde_json::Value {
+    json!({
         "schema": ORDER_SCHEMA,
         "sendMessage": SEND_MESSAGE_TEMPLATE,
-        "queueResponses": QUEUE_RESPONSES,
-        "gatewayResponses": GATEWAY_RESPONSES,
+        "queueResponses": queue_responses(),
+        "gatewayResponses": gateway_responses(),
         "routes": ["POST /orders", "GET /orders/{id}"],
-    });
+    })
+}
+
+fn digest_of(definition: &serde_json::Value) -> String {
     hex::encode(Sha256::digest(definition.to_string().as_bytes()))
 }
 
@@ -109,8 +117,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_definition_digest_changes_with_the_definition() {
-        assert_eq!(definition_digest(), definition_digest());
-        assert_eq!(definition_digest().len(), 64);
+    fn the_definition_digest_changes_with_each_part_of_the_definition() {
+        let original = definition();
+        let digest = definition_digest();
+        assert_eq!(digest.len(), 64);
+        let parts = original.as_object().unwrap();
+        assert_eq!(parts.len(), 5);
+        for part in parts.keys() {
+            let mut changed = original.clone();
+            changed[part] = match &original[part] {
+                serde_json::Value::String(text) => json!(format!("{text} ")),
+                other => json!([other, "one more"]),
+            };
+            assert_ne!(
+                digest_of(&changed),
+                digest,
+                "a change to {part} goes unseen"
+            );
+        }
+        // One character of one gateway response is a new deployment too.
+        let mut changed = original.clone();
+        changed["gatewayResponses"][0][2] = json!("{\"message\": \"invalid\"}");
+        assert_ne!(digest_of(&changed), digest);
     }
 }

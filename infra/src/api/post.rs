@@ -7,6 +7,7 @@ use crate::aws::apigateway::{
 };
 use crate::iam::{Grant, role_with_policy};
 use crate::outputs::{account_of, after};
+use orders_blueprint::api::message;
 use pulumi_gestalt_rust::{Context, Output, pulumi_combine};
 use std::collections::HashMap;
 
@@ -14,38 +15,49 @@ use std::collections::HashMap;
 pub const ORDER_SCHEMA: &str = include_str!("../../../schema/order-request.schema.json");
 
 /// The SQS `SendMessage` call, form-encoded. The body has passed the model, and the order id
-/// is API Gateway's request id, so a retried message always carries the same id. Each
-/// piece is URL-encoded on its own: percent-encoding a concatenation is concatenating
-/// the encodings.
+/// is API Gateway's extended request id, so a retried message always carries the same id.
+/// Not `$context.requestId`: a client can set that one with an `x-amzn-RequestId` header,
+/// and so pick its order's id; "An API caller can't provide or override" the extended one
+/// (API Gateway developer guide, access logging). Each piece is URL-encoded on its own:
+/// percent-encoding a concatenation is concatenating the encodings.
 pub const SEND_MESSAGE_TEMPLATE: &str = concat!(
     "Action=SendMessage&MessageBody=",
     "$util.urlEncode('{\"order_id\":\"')",
-    "$util.urlEncode($context.requestId)",
+    "$util.urlEncode($context.extendedRequestId)",
     "$util.urlEncode('\",\"order\":')",
     "$util.urlEncode($input.json('$'))",
     "$util.urlEncode('}')",
 );
 
-/// On success: no body, and the order id in a header (what the client follows the order by).
-pub const ACCEPTED_TEMPLATE: &str =
-    "#set($context.responseOverride.header.X-Order-Id = $context.requestId)";
+/// On success: no body; the order id in a header (what the client follows the order by),
+/// and where to read the order (`$context.path` is the request's path, stage included).
+pub const ACCEPTED_TEMPLATE: &str = concat!(
+    "#set($context.responseOverride.header.X-Order-Id = $context.extendedRequestId)\n",
+    "#set($context.responseOverride.header.Location = \"$context.path/$context.extendedRequestId\")",
+);
+
+/// The headers a 204 carries.
+pub const ACCEPTED_HEADERS: [&str; 2] = ["X-Order-Id", "Location"];
 
 /// How the queue's answers become the API's: (status, SQS status pattern, body template).
 /// A pattern of `None` is the default mapping, taken when no other matches.
-pub const QUEUE_RESPONSES: [(&str, Option<&str>, &str); 3] = [
-    ("204", Some(r"2\d{2}"), ACCEPTED_TEMPLATE),
-    (
-        "503",
-        Some(r"5\d{2}"),
-        r#"{"message": "the order queue is unavailable; try again"}"#,
-    ),
-    // Any other answer (a 4xx from SQS) is a fault of the stack, not of the client.
-    (
-        "500",
-        None,
-        r#"{"message": "the order could not be queued; try again"}"#,
-    ),
-];
+pub fn queue_responses() -> [(&'static str, Option<&'static str>, String); 3] {
+    [
+        ("204", Some(r"2\d{2}"), ACCEPTED_TEMPLATE.to_string()),
+        (
+            "503",
+            Some(r"5\d{2}"),
+            message_body(message::QUEUE_UNAVAILABLE),
+        ),
+        // Any other answer (a 4xx from SQS) is a fault of the stack, not of the client.
+        ("500", None, message_body(message::NOT_QUEUED)),
+    ]
+}
+
+/// `{"message": text}`, for a template that substitutes nothing.
+pub fn message_body(text: &str) -> String {
+    serde_json::json!({ "message": text }).to_string()
+}
 
 /// What the post route needs from the rest of the stack.
 pub struct QueueTarget<'a> {
@@ -87,9 +99,12 @@ pub fn create(ctx: &Context, routes: &Routes, queue: QueueTarget) -> Vec<Output<
             .resource_id(routes.orders.clone())
             .http_method("POST")
             .authorization("NONE")
+            // `$default`: every body is validated, whatever its Content-Type says ("Request
+            // validation for REST APIs": a model is applied only to its own content type, and
+            // `$default` applies it to all). Only JSON then has a template (below).
             .request_models(
                 after(&Output::new("OrderRequest".to_string()), &order_model.id)
-                    .map(|model| HashMap::from([("application/json".to_string(), model)])),
+                    .map(|model| HashMap::from([("$default".to_string(), model)])),
             )
             .request_validator_id(validator.id.clone())
             .build_struct(),
@@ -133,13 +148,16 @@ pub fn create(ctx: &Context, routes: &Routes, queue: QueueTarget) -> Vec<Output<
                 "application/json".to_string(),
                 SEND_MESSAGE_TEMPLATE.to_string(),
             )]))
-            // Only application/json has a template: anything else is a 415, never queued.
+            // Only application/json has a template: anything else is a 415, never queued. A
+            // request without a Content-Type takes the application/json template ("Mapping
+            // templates": API Gateway assumes application/json when the header is absent).
             .passthrough_behavior("NEVER")
+            .timeout_milliseconds(orders_blueprint::api::INTEGRATION_TIMEOUT_MS as i32)
             .build_struct(),
     );
 
     let mut deployed_parts = vec![post_integration.id.clone()];
-    for (status, pattern, template) in QUEUE_RESPONSES {
+    for (status, pattern, template) in queue_responses() {
         let declared = method_response::create(
             ctx,
             &format!("post-order-{status}"),
@@ -149,7 +167,10 @@ pub fn create(ctx: &Context, routes: &Routes, queue: QueueTarget) -> Vec<Output<
                 .http_method(post_method.clone())
                 .status_code(status)
                 .response_parameters(if status == "204" {
-                    HashMap::from([("method.response.header.X-Order-Id".to_string(), true)])
+                    ACCEPTED_HEADERS
+                        .iter()
+                        .map(|name| (format!("method.response.header.{name}"), true))
+                        .collect()
                 } else {
                     HashMap::new()
                 })
@@ -163,10 +184,7 @@ pub fn create(ctx: &Context, routes: &Routes, queue: QueueTarget) -> Vec<Output<
             .http_method(after(&post_method, &ready))
             .status_code(status)
             .maybe_selection_pattern(pattern)
-            .response_templates(HashMap::from([(
-                "application/json".to_string(),
-                template.to_string(),
-            )]))
+            .response_templates(HashMap::from([("application/json".to_string(), template)]))
             .build_struct();
         let mapped =
             integration_response::create(ctx, &format!("post-order-{status}-mapping"), args);
@@ -181,7 +199,7 @@ mod tests {
 
     #[test]
     fn exactly_one_queue_response_is_the_default() {
-        let defaults = QUEUE_RESPONSES
+        let defaults = queue_responses()
             .iter()
             .filter(|(_, p, _)| p.is_none())
             .count();

@@ -1,6 +1,7 @@
 //! What makes the routes live: API Gateway's own answers, the deployment, the stage with
 //! its logs, throttling and metrics.
 
+use super::post::message_body;
 use super::{Routes, definition_digest};
 use crate::aws::apigateway::{account, deployment, method_settings, response, stage};
 use crate::aws::types::apigateway::{MethodSettingsSettings, StageAccessLogSettings};
@@ -8,6 +9,7 @@ use crate::config::StackConfig;
 use crate::iam::{self, Grant, role_with_policy};
 use crate::logs;
 use crate::outputs::{after, all};
+use orders_blueprint::api::message;
 use pulumi_gestalt_rust::{Context, Output};
 use serde_json::json;
 use std::collections::HashMap;
@@ -15,51 +17,62 @@ use std::collections::HashMap;
 /// The stage, and so the last part of the API's URL.
 pub const STAGE: &str = "v1";
 
-/// Answers API Gateway gives itself, as JSON with a `message` like every other answer.
-/// Gateway response templates allow only `$context` substitution, no VTL.
-pub const GATEWAY_RESPONSES: [(&str, &str, &str); 7] = [
-    (
-        "BAD_REQUEST_BODY",
-        "400",
-        r#"{"message": "invalid order: $context.error.validationErrorString"}"#,
-    ),
-    (
-        "UNSUPPORTED_MEDIA_TYPE",
-        "415",
-        r#"{"message": "Content-Type must be application/json"}"#,
-    ),
-    // API Gateway reports an unknown route as a missing token (403); it is a 404.
-    (
-        "MISSING_AUTHENTICATION_TOKEN",
-        "404",
-        r#"{"message": "no such route"}"#,
-    ),
-    (
-        "REQUEST_TOO_LARGE",
-        "413",
-        r#"{"message": "the body is too large"}"#,
-    ),
-    (
-        "THROTTLED",
-        "429",
-        r#"{"message": "too many requests; slow down"}"#,
-    ),
-    (
-        "DEFAULT_4XX",
-        "",
-        r#"{"message": $context.error.messageString}"#,
-    ),
-    (
-        "DEFAULT_5XX",
-        "",
-        r#"{"message": $context.error.messageString}"#,
-    ),
-];
+/// Answers API Gateway gives itself, as JSON with a `message` like every other answer:
+/// (response type, status, template). Gateway response templates are not VTL: API Gateway
+/// only substitutes the variables ("Set up gateway responses", responseTemplates).
+pub fn gateway_responses() -> [(&'static str, &'static str, String); 8] {
+    [
+        // `validationErrorString` is substituted inside a JSON string. AWS does not document
+        // its escaping; AWS's own sample (aws-samples/serverless-samples,
+        // apigw-eventbridge-schema-validation) shows it arriving JSON-escaped:
+        // `{ "message": "[object has missing required properties ([\"schedule\",\"team\"])]"}`.
+        (
+            "BAD_REQUEST_BODY",
+            "400",
+            format!(
+                r#"{{"message": "{}$context.error.validationErrorString"}}"#,
+                message::INVALID_ORDER
+            ),
+        ),
+        (
+            "UNSUPPORTED_MEDIA_TYPE",
+            "415",
+            message_body(message::UNSUPPORTED_MEDIA_TYPE),
+        ),
+        // API Gateway answers an unknown path, or a method the path does not have, as a
+        // missing token (403, "Supported gateway response types"); for a client it is a 404.
+        (
+            "MISSING_AUTHENTICATION_TOKEN",
+            "404",
+            message_body(message::NO_SUCH_ROUTE),
+        ),
+        ("REQUEST_TOO_LARGE", "413", message_body(message::TOO_LARGE)),
+        (
+            "INTEGRATION_TIMEOUT",
+            "504",
+            message_body(message::TIMED_OUT),
+        ),
+        ("THROTTLED", "429", message_body(message::THROTTLED)),
+        // The rest keep their own status, and API Gateway's message, already quoted.
+        (
+            "DEFAULT_4XX",
+            "",
+            r#"{"message": $context.error.messageString}"#.to_string(),
+        ),
+        (
+            "DEFAULT_5XX",
+            "",
+            r#"{"message": $context.error.messageString}"#.to_string(),
+        ),
+    ]
+}
 
 /// One JSON object per request in the access log.
 pub fn access_log_format() -> String {
     json!({
         "requestId": "$context.requestId",
+        // The order id of a POST.
+        "extendedRequestId": "$context.extendedRequestId",
         "ip": "$context.identity.sourceIp",
         "requestTime": "$context.requestTime",
         "httpMethod": "$context.httpMethod",
@@ -85,16 +98,13 @@ pub fn create(
     let api_id = &routes.api_id;
     let prefix = &routes.prefix;
     let mut deployed_parts = routes_ready;
-    for (kind, status, template) in GATEWAY_RESPONSES {
+    for (kind, status, template) in gateway_responses() {
         let args = response::ResponseArgs::builder()
             .rest_api_id(api_id.clone())
             .response_type(kind)
             // The DEFAULT_* answers keep the status of the error they stand for.
             .maybe_status_code((!status.is_empty()).then_some(status))
-            .response_templates(HashMap::from([(
-                "application/json".to_string(),
-                template.to_string(),
-            )]))
+            .response_templates(HashMap::from([("application/json".to_string(), template)]))
             .build_struct();
         let answer = response::create(
             ctx,

@@ -5,6 +5,7 @@
 mod api;
 mod functions;
 mod iam;
+mod oracles;
 mod plan;
 mod queue;
 mod settings;

@@ -14,7 +14,7 @@ fn expected_counts() -> BTreeMap<&'static str, usize> {
         ("aws:apigateway/model:Model", 1),
         ("aws:apigateway/requestValidator:RequestValidator", 1),
         ("aws:apigateway/resource:Resource", 2),
-        ("aws:apigateway/response:Response", 7),
+        ("aws:apigateway/response:Response", 8),
         ("aws:apigateway/restApi:RestApi", 1),
         ("aws:apigateway/stage:Stage", 1),
         // Five functions, the state machine, the API's access and execution logs.

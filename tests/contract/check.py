@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Checks a running Serverless Orders API against the table of expected answers.
+
+    python3 tests/contract/check.py BASE_URL [--all]
+
+BASE_URL is local mode's (http://127.0.0.1:3000) or a stack's apiUrl. Without --all only
+the rows marked "smoke" run: the ones fit for a deployed stack. Prints a line per row and
+`accepted ORDER_ID` for each order the API took; exits 1 if any row does not hold.
+Python's standard library only, so it runs wherever tests/smoke.sh does.
+"""
+
+import argparse
+import http.client
+import json
+import pathlib
+import sys
+import urllib.parse
+
+TABLE = pathlib.Path(__file__).with_name("answers.json")
+
+
+def send(base, request):
+    """Sends one request exactly as the row gives it: no header is added but Host and
+    Content-Length (http.client adds no Content-Type of its own)."""
+    url = urllib.parse.urlsplit(base)
+    connection_type = (
+        http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+    )
+    connection = connection_type(url.netloc, timeout=60)
+    body = request["body"]
+    repeat = request.get("repeat")
+    if repeat:
+        body = body.replace("{repeat}", repeat["text"] * repeat["times"])
+    data = body.encode("utf-8")
+    path = url.path.rstrip("/") + request["path"]
+    try:
+        connection.putrequest(request["method"], path, skip_accept_encoding=True)
+        for name, value in request["headers"].items():
+            connection.putheader(name, value)
+        if data or request["method"] in ("POST", "PUT"):
+            connection.putheader("Content-Length", str(len(data)))
+        connection.endheaders(data)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def problems(row, status, headers, body):
+    """What does not hold of `row` in this answer; empty if it all holds."""
+    expected = row["answer"]
+    found = []
+    if status != expected["status"]:
+        found.append(f"status {status}, expected {expected['status']}")
+    for name in expected.get("headers", []):
+        if not headers.get(name):
+            found.append(f"no {name} header")
+    for name, value in expected.get("header_is_not", {}).items():
+        if headers.get(name) == value:
+            found.append(f"{name} is {value!r}")
+    if expected.get("body") == "empty":
+        if body:
+            found.append(f"a body where none was expected: {body[:200]!r}")
+        return found
+    try:
+        answer = json.loads(body)
+        message = answer["message"]
+        if not isinstance(message, str):
+            raise TypeError("message is not a string")
+    except (ValueError, KeyError, TypeError) as error:
+        found.append(f"the body is not JSON with a message ({error}): {body[:200]!r}")
+        return found
+    if "message" in expected and message != expected["message"]:
+        found.append(f"message {message!r}, expected {expected['message']!r}")
+    prefix = expected.get("message_starts_with")
+    if prefix is not None and not message.startswith(prefix):
+        found.append(f"message {message!r} does not start with {prefix!r}")
+    return found
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("base_url")
+    parser.add_argument("--all", action="store_true", help="also the rows not marked smoke")
+    args = parser.parse_args()
+    rows = json.loads(TABLE.read_text(encoding="utf-8"))["rows"]
+    failed = 0
+    for row in rows:
+        if not (args.all or row["smoke"]):
+            continue
+        try:
+            status, headers, body = send(args.base_url, row["request"])
+        except OSError as error:
+            print(f"FAIL {row['name']}: cannot reach {args.base_url}: {error}")
+            failed += 1
+            continue
+        found = problems(row, status, headers, body)
+        if found:
+            failed += 1
+            print(f"FAIL {row['name']}: {'; '.join(found)}")
+        else:
+            print(f"ok   {row['name']} ({status})")
+        if status == 204 and headers.get("X-Order-Id"):
+            print(f"accepted {headers['X-Order-Id']}")
+    print(f"{failed} of the table's rows did not hold" if failed else "every row held")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
