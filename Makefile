@@ -54,8 +54,8 @@ $(VENV)/.installed: tools/requirements.txt
 venv: $(VENV)/.installed
 
 # Third-party implementations the tests check us against (tools/oracles/package-lock.json
-# pins them): a Velocity engine for the API's templates, asl-validator for the state
-# machine, Ajv for the order schema.
+# pins them): a Velocity engine for the API's templates, asl-validator and an ASL
+# interpreter (aws-local-stepfunctions) for the state machine, Ajv for the order schema.
 ORACLES := tools/oracles/node_modules/.installed
 $(ORACLES): tools/oracles/package.json tools/oracles/package-lock.json
 	npm ci --prefix tools/oracles --no-audit --no-fund --silent

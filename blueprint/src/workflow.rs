@@ -15,14 +15,21 @@ pub const MANAGE_ORDER_STATE_ARN: &str = "ManageOrderStateArn";
 pub const PROCESS_PAYMENT_ARN: &str = "ProcessPaymentArn";
 pub const SEND_ORDER_ARN: &str = "SendOrderArn";
 pub const WAIT_SECONDS: &str = "WaitSeconds";
+pub const EXECUTION_TIMEOUT_SECONDS: &str = "ExecutionTimeoutSeconds";
 
 /// Every placeholder the definition uses.
-pub const PLACEHOLDERS: [&str; 4] = [
+pub const PLACEHOLDERS: [&str; 5] = [
     MANAGE_ORDER_STATE_ARN,
     PROCESS_PAYMENT_ARN,
     SEND_ORDER_ARN,
     WAIT_SECONDS,
+    EXECUTION_TIMEOUT_SECONDS,
 ];
+
+/// What an execution may spend beyond its wait: more than every task's every attempt at
+/// its timeout, and every pause between attempts, together (a test checks it against the
+/// definition). Past it the execution ends `TIMED_OUT`.
+pub const TASKS_BUDGET_SECONDS: u32 = 3600;
 
 /// The values that fill the placeholders.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +53,16 @@ impl Substitutions {
             ),
             (SEND_ORDER_ARN, Value::from(self.send_order_arn.as_str())),
             (WAIT_SECONDS, Value::from(self.wait_seconds.value())),
+            (
+                EXECUTION_TIMEOUT_SECONDS,
+                Value::from(self.execution_timeout_seconds()),
+            ),
         ])
+    }
+
+    /// The execution's `TimeoutSeconds`: the wait, and the tasks' budget.
+    pub fn execution_timeout_seconds(&self) -> u32 {
+        self.wait_seconds.value() + TASKS_BUDGET_SECONDS
     }
 }
 
@@ -244,6 +260,48 @@ mod tests {
         collect(&definition().unwrap(), &mut used);
         let known: BTreeSet<String> = PLACEHOLDERS.iter().map(|p| p.to_string()).collect();
         assert_eq!(used, known);
+    }
+
+    /// The longest the tasks can take: each task's every attempt at its timeout, and the
+    /// longest pause before each retry.
+    fn worst_case_task_seconds(document: &Value) -> f64 {
+        let mut total = 0.0;
+        for state in document["States"].as_object().unwrap().values() {
+            if state["Type"] != "Task" {
+                continue;
+            }
+            let timeout = state["TimeoutSeconds"]
+                .as_f64()
+                .expect("every task has a timeout");
+            total += timeout;
+            for retrier in state["Retry"].as_array().into_iter().flatten() {
+                let attempts = retrier["MaxAttempts"].as_f64().unwrap_or(3.0);
+                let interval = retrier["IntervalSeconds"].as_f64().unwrap_or(1.0);
+                let backoff = retrier["BackoffRate"].as_f64().unwrap_or(2.0);
+                let cap = retrier["MaxDelaySeconds"].as_f64().unwrap_or(f64::INFINITY);
+                for attempt in 0..attempts as i32 {
+                    total += timeout + (interval * backoff.powi(attempt)).min(cap);
+                }
+            }
+        }
+        total
+    }
+
+    #[test]
+    fn the_execution_times_out_only_after_the_wait_and_every_task_attempt() {
+        let document = rendered();
+        let tasks = worst_case_task_seconds(&document);
+        assert!(
+            f64::from(TASKS_BUDGET_SECONDS) > tasks,
+            "the budget {TASKS_BUDGET_SECONDS} s is under the tasks' worst case {tasks} s"
+        );
+        let wait = document["States"]["WaitForPayment"]["Seconds"]
+            .as_u64()
+            .unwrap();
+        assert_eq!(
+            document["TimeoutSeconds"].as_u64().unwrap(),
+            wait + u64::from(TASKS_BUDGET_SECONDS)
+        );
     }
 
     #[test]

@@ -112,7 +112,7 @@ mod tests {
 
     #[test]
     fn a_status_change_round_trips_as_the_workflow_sends_it() {
-        let sent = br#"{"action":"set_status","order_id":"o-2","status":"FAILED","failure":{"error":"X","cause":"y"}}"#;
+        let sent = br#"{"action":"set_status","order_id":"o-2","status":"FAILED","failure":{"Error":"X","Cause":"y"}}"#;
         let invocation = Invocation::parse(MANAGE_ORDER_STATE, sent).unwrap();
         let again = Invocation::parse(
             MANAGE_ORDER_STATE,

@@ -41,11 +41,13 @@ impl Request {
     }
 }
 
-/// A caught error as the state machine passes it on (`Error`/`Cause` of the Catch).
+/// A caught error as the state machine passes it on: the Catch's error output whole
+/// (`Error`, and `Cause` when the error has one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailureInput {
+    #[serde(rename = "Error")]
     pub error: String,
-    #[serde(default)]
+    #[serde(rename = "Cause", default)]
     pub cause: String,
 }
 
@@ -202,7 +204,7 @@ mod tests {
             .unwrap();
         let failed = request(json!({
             "action": "set_status", "order_id": "o-5", "status": "FAILED",
-            "failure": {"error": "States.TaskFailed", "cause": "x".repeat(4000)}
+            "failure": {"Error": "States.TaskFailed", "Cause": "x".repeat(4000)}
         }));
         let order = handle(&store, &notifier, failed, Utc::now()).await.unwrap();
         let failure = order.failure.unwrap();
@@ -212,12 +214,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_error_without_a_cause_still_ends_the_order_failed() {
+        let (store, notifier) = (MemoryStore::default(), RecordingNotifier::default());
+        handle(&store, &notifier, create("o-8", 1), Utc::now())
+            .await
+            .unwrap();
+        let failed = request(json!({
+            "action": "set_status", "order_id": "o-8", "status": "FAILED",
+            "failure": {"Error": "States.Timeout"}
+        }));
+        let order = handle(&store, &notifier, failed, Utc::now()).await.unwrap();
+        assert_eq!(order.status, OrderStatus::Failed);
+        assert_eq!(order.failure.unwrap().error, "States.Timeout");
+        assert_eq!(notifier.sent().len(), 1);
+    }
+
+    #[tokio::test]
     async fn order_never_saved_still_ends_failed_when_its_data_comes_along() {
         let (store, notifier) = (MemoryStore::default(), RecordingNotifier::default());
         let failed = request(json!({
             "action": "set_status", "order_id": "o-7", "status": "FAILED",
             "order": {"user_id": "u-1", "restaurant_id": "r-1", "quantity": 3},
-            "failure": {"error": "DependencyError", "cause": "DynamoDB was away"}
+            "failure": {"Error": "DependencyError", "Cause": "DynamoDB was away"}
         }));
         let order = handle(&store, &notifier, failed.clone(), Utc::now())
             .await
