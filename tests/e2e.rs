@@ -96,6 +96,77 @@ async fn transient_failures_are_retried_and_the_order_completes() {
     assert_eq!(runner.lines_about(&order_id, "payment paid").len(), 1);
 }
 
+/// The ARN of the execution of `order_id` (its name), once it has started.
+async fn execution_of(sfn: &aws_sdk_sfn::Client, order_id: &str) -> String {
+    let machine = sfn
+        .list_state_machines()
+        .send()
+        .await
+        .unwrap()
+        .state_machines[0]
+        .state_machine_arn
+        .clone();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let executions = sfn
+            .list_executions()
+            .state_machine_arn(&machine)
+            .send()
+            .await
+            .unwrap()
+            .executions;
+        if let Some(found) = executions.into_iter().find(|e| e.name == order_id) {
+            return found.execution_arn;
+        }
+        assert!(Instant::now() < deadline, "no execution for {order_id}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The order ended FAILED for `reason`, and its customer got exactly one email.
+async fn assert_failed_once(runner: &Runner, order_id: &str, reason: &str) {
+    let order = final_order(runner, order_id).await;
+    assert_eq!(order["status"], "FAILED", "{order}");
+    assert_eq!(order["failure"], reason, "{order}");
+    let emails = wait_lines(runner, order_id, "customer email", 1).await;
+    assert!(emails[0].contains("[FAILED]"), "{emails:?}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(runner.lines_about(order_id, "customer email").len(), 1);
+}
+
+#[tokio::test]
+async fn an_execution_stopped_by_hand_ends_its_order_failed_with_one_email() {
+    let runner = Runner::start(&[(env::WAIT_SECONDS, "60")]);
+    let order_id = post_order(&runner, good_order()).await;
+    let sfn = aws_sdk_sfn::Client::new(&runner.sdk().await);
+    let execution = execution_of(&sfn, &order_id).await;
+    // Stopped while it waits for the payment, as an operator would.
+    wait_lines(&runner, &order_id, "payment", 1).await;
+    sfn.stop_execution()
+        .execution_arn(&execution)
+        .cause("stopped by an operator")
+        .send()
+        .await
+        .unwrap();
+    assert_failed_once(&runner, &order_id, "ExecutionAborted").await;
+    assert_eq!(
+        runner
+            .lines_about(&order_id, "its execution ended ABORTED: status FAILED")
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_execution_that_times_out_ends_its_order_failed_with_one_email() {
+    let runner = Runner::start(&[
+        (env::WAIT_SECONDS, "60"),
+        (env::EXECUTION_TIMEOUT_SECONDS, "3"),
+    ]);
+    let order_id = post_order(&runner, good_order()).await;
+    assert_failed_once(&runner, &order_id, "ExecutionTimedOut").await;
+}
+
 /// `tests/contract/answers.json`, every row, through the same checker `tests/smoke.sh` runs
 /// against a deployed stack.
 #[tokio::test]

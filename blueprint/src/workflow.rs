@@ -38,6 +38,8 @@ pub struct Substitutions {
     pub process_payment_arn: String,
     pub send_order_arn: String,
     pub wait_seconds: orders_core::WaitSeconds,
+    /// The execution's `TimeoutSeconds`; `None`: the wait and [`TASKS_BUDGET_SECONDS`].
+    pub execution_timeout_seconds: Option<u32>,
 }
 
 impl Substitutions {
@@ -60,9 +62,10 @@ impl Substitutions {
         ])
     }
 
-    /// The execution's `TimeoutSeconds`: the wait, and the tasks' budget.
+    /// The execution's `TimeoutSeconds`: as set, or the wait and the tasks' budget.
     pub fn execution_timeout_seconds(&self) -> u32 {
-        self.wait_seconds.value() + TASKS_BUDGET_SECONDS
+        self.execution_timeout_seconds
+            .unwrap_or(self.wait_seconds.value() + TASKS_BUDGET_SECONDS)
     }
 }
 
@@ -230,6 +233,7 @@ mod tests {
             process_payment_arn: "arn:aws:lambda:eu-west-1:123456789012:function:pay".into(),
             send_order_arn: "arn:aws:lambda:eu-west-1:123456789012:function:send".into(),
             wait_seconds: orders_core::WaitSeconds::DEFAULT,
+            execution_timeout_seconds: None,
         }
     }
 

@@ -19,6 +19,7 @@ fn definition() -> Value {
         process_payment_arn: PAY.into(),
         send_order_arn: SEND.into(),
         wait_seconds: orders_core::WaitSeconds::DEFAULT,
+        execution_timeout_seconds: None,
     })
     .unwrap();
     serde_json::from_str(&text).unwrap()

@@ -31,6 +31,7 @@ pub fn create(
         process_payment_arn: "arn:check".into(),
         send_order_arn: "arn:check".into(),
         wait_seconds,
+        execution_timeout_seconds: None,
     })
     .context("asl/order.asl.json cannot be rendered")?;
 
@@ -78,6 +79,7 @@ pub fn create(
                 process_payment_arn,
                 send_order_arn,
                 wait_seconds,
+                execution_timeout_seconds: None,
             })
             .expect("the definition rendered with stand-in ARNs above")
         },

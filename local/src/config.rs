@@ -34,6 +34,9 @@ pub struct Config {
     /// How long the API waits for the queue before a 504 (`ORDERS_INTEGRATION_TIMEOUT_MS`,
     /// default the stack's integration timeout).
     pub integration_timeout: std::time::Duration,
+    /// The workflow's execution timeout (`ORDERS_EXECUTION_TIMEOUT_SECONDS`, default the
+    /// stack's: the wait and an hour); past it an execution ends `TIMED_OUT`.
+    pub execution_timeout_seconds: Option<u32>,
     /// Where to write the start-up report for programs (`ORDERS_READY_FILE`, none by
     /// default); see `orders_local::ready`.
     pub ready_file: Option<std::path::PathBuf>,
@@ -78,9 +81,18 @@ impl Config {
             env::INTEGRATION_TIMEOUT_MS,
             u64::from(orders_blueprint::api::INTEGRATION_TIMEOUT_MS),
         )?);
+        let execution_timeout_seconds = std::env::var(env::EXECUTION_TIMEOUT_SECONDS)
+            .ok()
+            .map(|raw| {
+                raw.trim().parse::<u32>().ok().filter(|s| *s > 0).with_context(|| {
+                    format!("environment variable {}: must be a positive number of seconds, not {raw:?}", env::EXECUTION_TIMEOUT_SECONDS)
+                })
+            })
+            .transpose()?;
         Ok(Self {
             port,
             integration_timeout,
+            execution_timeout_seconds,
             throttling_rate_limit,
             throttling_burst_limit,
             wait_seconds,

@@ -2,7 +2,7 @@
 //! type of the handler it is for, and the answer is the handler's output type.
 //!
 //! The Lambda Invoke route parses raw bytes into an [`Invocation`]; the consumer and the
-//! watchdog build theirs directly. Fault rules, progress lines and the handlers all read
+//! execution watcher build theirs directly. Fault rules, progress lines and the handlers all read
 //! the same typed value.
 
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
@@ -19,7 +19,7 @@ use serde_json::Value;
 #[serde(untagged)]
 pub enum Invocation {
     StartOrder(SqsEvent),
-    ManageOrderState(manage_order_state::Request),
+    ManageOrderState(manage_order_state::Input),
     ProcessPayment(process_payment::Request),
     SendOrder(send_order::Request),
     GetOrder(Box<ApiGatewayProxyRequest>),
@@ -76,7 +76,7 @@ impl Invocation {
     pub fn order_id(&self) -> Option<&str> {
         match self {
             Self::StartOrder(_) => None,
-            Self::ManageOrderState(request) => Some(request.order_id().as_str()),
+            Self::ManageOrderState(input) => Some(input.order_id()),
             Self::ProcessPayment(request) => Some(request.order_id.as_str()),
             Self::SendOrder(request) => Some(request.order_id.as_str()),
             Self::GetOrder(request) => request.path_parameters.get("id").map(String::as_str),

@@ -1,6 +1,6 @@
 //! The Lambda host: answers the Lambda Invoke API by running the real handlers in this
 //! process, the way AWS runs the `bootstrap` binaries. The runner's own callers (the
-//! consumer, the watchdog) call the same handlers through typed methods.
+//! consumer, the execution watcher) call the same handlers through typed methods.
 //!
 //! The emulator's state machine calls `POST /2015-03-31/functions/{name}/invocations` on
 //! this server. A handler error is answered as Lambda answers it, `200` with
@@ -74,12 +74,12 @@ impl Functions {
         }
     }
 
-    /// manage-order-state on one request: the order as stored after it.
+    /// manage-order-state on one input: the order as stored after it.
     pub async fn manage_order_state(
         &self,
-        request: manage_order_state::Request,
+        input: manage_order_state::Input,
     ) -> Result<Order, HandlerError> {
-        match self.call(Invocation::ManageOrderState(request)).await? {
+        match self.call(Invocation::ManageOrderState(input)).await? {
             Answer::Order(order) => Ok(*order),
             other => Err(unexpected(other, orders_blueprint::MANAGE_ORDER_STATE)),
         }
@@ -111,12 +111,16 @@ impl Functions {
     async fn run(&self, invocation: Invocation) -> Result<Answer, HandlerError> {
         let now = Utc::now();
         match invocation {
-            Invocation::ManageOrderState(request) => {
-                let order =
-                    manage_order_state::handle(&self.store, &self.notifier, request.clone(), now)
-                        .await
-                        .map_err(HandlerError::from);
-                progress::order_state(&request, &order);
+            Invocation::ManageOrderState(input) => {
+                let order = manage_order_state::handle_input(
+                    &self.store,
+                    &self.notifier,
+                    input.clone(),
+                    now,
+                )
+                .await
+                .map_err(HandlerError::from);
+                progress::order_state(&input, &order);
                 Ok(Answer::Order(Box::new(order?)))
             }
             Invocation::ProcessPayment(request) => {

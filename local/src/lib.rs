@@ -19,6 +19,7 @@ pub mod env {
     pub const THROTTLING_RATE_LIMIT: &str = "ORDERS_THROTTLING_RATE_LIMIT";
     pub const THROTTLING_BURST_LIMIT: &str = "ORDERS_THROTTLING_BURST_LIMIT";
     pub const INTEGRATION_TIMEOUT_MS: &str = "ORDERS_INTEGRATION_TIMEOUT_MS";
+    pub const EXECUTION_TIMEOUT_SECONDS: &str = "ORDERS_EXECUTION_TIMEOUT_SECONDS";
 
     /// A throttle nothing reaches: for runs that measure or stress the pipeline rather than
     /// the stage's throttle (100 requests a second by default, as in the stack).

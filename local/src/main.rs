@@ -13,7 +13,7 @@ mod invocation;
 mod lambda_host;
 mod progress;
 mod provision;
-mod watchdog;
+mod watcher;
 
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
@@ -86,6 +86,7 @@ async fn run() -> anyhow::Result<()> {
         Names::new(PREFIX),
         &provision::Settings {
             wait_seconds: config.wait_seconds,
+            execution_timeout_seconds: config.execution_timeout_seconds,
             visibility_timeout_seconds: config.visibility_timeout_seconds,
         },
     )
@@ -118,7 +119,7 @@ async fn run() -> anyhow::Result<()> {
         tokio::spawn(consumer.run());
     }
     tokio::spawn(
-        watchdog::Watchdog {
+        watcher::Watcher {
             sfn: aws_sdk_sfn::Client::new(&sdk),
             state_machine_arn: stack.state_machine_arn.clone(),
             functions: functions.clone(),

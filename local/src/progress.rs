@@ -15,19 +15,33 @@ pub fn accepted(order_id: &str) {
     line(order_id, format_args!("accepted by the API and queued"));
 }
 
-pub fn order_state(request: &manage_order_state::Request, outcome: &Result<Order, HandlerError>) {
+pub fn order_state(input: &manage_order_state::Input, outcome: &Result<Order, HandlerError>) {
+    use manage_order_state::{Input, Request};
     let Ok(order) = outcome else { return };
-    match request {
-        manage_order_state::Request::Create { .. } => line(
+    match input {
+        Input::Task(Request::Create { .. }) => line(
             order.order_id.as_str(),
             format_args!(
                 "saved: {} for restaurant {:?}, status {}",
                 order.quantity, order.restaurant_id, order.status
             ),
         ),
-        manage_order_state::Request::SetStatus { .. } => line(
+        Input::Task(Request::SetStatus { .. }) => line(
             order.order_id.as_str(),
             format_args!("status {}", order.status),
+        ),
+        Input::ExecutionEnded(event) => line(
+            order.order_id.as_str(),
+            format_args!(
+                "its execution ended {}: status {}{}",
+                event.detail.status,
+                order.status,
+                order
+                    .failure
+                    .as_ref()
+                    .map(|f| format!(" ({})", f.error))
+                    .unwrap_or_default()
+            ),
         ),
     }
 }
@@ -89,8 +103,6 @@ pub fn message_refused(message_id: &str, receive_count: &str) {
 pub fn lost_execution(order_id: &str) {
     line(
         order_id,
-        format_args!(
-            "the emulator never ran this order's workflow; marking it FAILED (WorkflowLost)"
-        ),
+        format_args!("the emulator never ran this order's workflow; stopping it (WorkflowLost)"),
     );
 }

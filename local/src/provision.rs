@@ -25,6 +25,8 @@ pub struct Stack {
 
 pub struct Settings {
     pub wait_seconds: orders_core::WaitSeconds,
+    /// The execution timeout; `None`: the stack's (the wait and an hour).
+    pub execution_timeout_seconds: Option<u32>,
     pub visibility_timeout_seconds: u32,
 }
 
@@ -96,6 +98,7 @@ pub async fn create(
         process_payment_arn: function_arn(&names, orders_blueprint::PROCESS_PAYMENT),
         send_order_arn: function_arn(&names, orders_blueprint::SEND_ORDER),
         wait_seconds: settings.wait_seconds,
+        execution_timeout_seconds: settings.execution_timeout_seconds,
     })?;
     let state_machine_arn =
         provision::state_machine(config, &names.state_machine(), &definition).await?;

@@ -2,7 +2,10 @@
 //!
 //! `create` saves a received order (a repeat returns the stored order untouched);
 //! `set_status` moves it along the lifecycle and tells the customer when it ends.
-//! Both are safe to retry; see `orders_core::service`.
+//! Both are safe to retry; see `orders_core::service`. EventBridge also calls it when an
+//! execution ends without settling its order ([`ended`]).
+
+pub mod ended;
 
 use chrono::{DateTime, Utc};
 use orders_core::{
@@ -10,6 +13,51 @@ use orders_core::{
     StatusChange, service,
 };
 use serde::{Deserialize, Serialize};
+
+/// What the function is invoked with: a task of the workflow, or EventBridge's news of an
+/// execution that ended unsettled (told apart by the event's `detail-type`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Input {
+    Task(Request),
+    ExecutionEnded(ended::ExecutionEnded),
+}
+
+impl<'de> Deserialize<'de> for Input {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = serde_json::Value::deserialize(deserializer)?;
+        if value.get("detail-type").is_some() {
+            serde_json::from_value(value).map(Input::ExecutionEnded)
+        } else {
+            serde_json::from_value(value).map(Input::Task)
+        }
+        .map_err(D::Error::custom)
+    }
+}
+
+impl Input {
+    /// The order it is about (an execution's name is its order's id).
+    pub fn order_id(&self) -> &str {
+        match self {
+            Input::Task(request) => request.order_id().as_str(),
+            Input::ExecutionEnded(event) => &event.detail.name,
+        }
+    }
+}
+
+/// Runs one invocation; the stored order is the result.
+pub async fn handle_input(
+    store: &impl OrderStore,
+    notifier: &impl Notifier,
+    input: Input,
+    now: DateTime<Utc>,
+) -> Result<Order, OrderError> {
+    match input {
+        Input::Task(request) => handle(store, notifier, request, now).await,
+        Input::ExecutionEnded(event) => ended::settle(store, notifier, &event, now).await,
+    }
+}
 
 /// The task input the state machine sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +167,34 @@ mod tests {
             "order_id": order_id,
             "order": {"user_id": "u-1", "restaurant_id": "r-1", "quantity": quantity}
         }))
+    }
+
+    #[test]
+    fn an_input_is_a_task_or_an_execution_status_change() {
+        let task: Input = serde_json::from_value(json!({
+            "action": "set_status", "order_id": "o-1", "status": "PAYMENT_OK",
+            "payment": {"payment_id": "p", "outcome": "PAID"}
+        }))
+        .unwrap();
+        assert!(matches!(task, Input::Task(Request::SetStatus { .. })));
+        assert_eq!(task.order_id(), "o-1");
+        let event: Input = serde_json::from_value(json!({
+            "version": "0", "detail-type": ended::DETAIL_TYPE, "source": ended::SOURCE,
+            "detail": {
+                "executionArn": "arn:aws:states:eu-west-1:1:execution:w:o-2",
+                "stateMachineArn": "arn:aws:states:eu-west-1:1:stateMachine:w",
+                "name": "o-2", "status": "ABORTED"
+            }
+        }))
+        .unwrap();
+        assert!(matches!(event, Input::ExecutionEnded(_)));
+        assert_eq!(event.order_id(), "o-2");
+        // A malformed task is refused with the task's own error, not a guess between shapes.
+        let refused =
+            serde_json::from_value::<Input>(json!({"action": "delete", "order_id": "o-3"}))
+                .unwrap_err()
+                .to_string();
+        assert!(refused.contains("unknown variant `delete`"), "{refused}");
     }
 
     #[tokio::test]

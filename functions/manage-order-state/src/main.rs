@@ -1,6 +1,6 @@
 //! Lambda entry point of manage-order-state. Environment: `ORDERS_TABLE`, `NOTIFY_TOPIC_ARN`.
 
-use manage_order_state::{Request, handle};
+use manage_order_state::{Input, handle_input};
 use orders_aws::{
     DynamoOrderStore, SnsNotifier, init_tracing, required_env, sdk_config, serve_task,
 };
@@ -16,9 +16,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&config), topic_arn);
     let (store, notifier) = (&store, &notifier);
     serve_task(
-        |request: &Request| request.order_id().clone(),
-        move |request| async move {
-            let order = handle(store, notifier, request, chrono::Utc::now()).await?;
+        |input: &Input| input.order_id().to_owned(),
+        move |input| async move {
+            let order = handle_input(store, notifier, input, chrono::Utc::now()).await?;
             tracing::info!(status = %order.status, "order stored");
             Ok(order)
         },
