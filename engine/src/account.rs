@@ -37,8 +37,22 @@ pub struct LiveResource {
     pub outputs: Map<String, Value>,
 }
 
+/// Types that name resources only as the dimensions of the metrics they watch: AWS keeps no
+/// link from an alarm or a dashboard to a function or a queue, and deletes those freely.
+const WATCHERS: [&str; 2] = [
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:cloudwatch/dashboard:Dashboard",
+];
+
+/// Types whose `arn` property is another resource's: an EventBridge target's is the
+/// resource it sends to. They have no ARN of their own.
+const ARN_OF_ANOTHER: [&str; 1] = ["aws:cloudwatch/eventTarget:EventTarget"];
+
 impl LiveResource {
     fn arn(&self) -> Option<&str> {
+        if ARN_OF_ANOTHER.contains(&self.type_token.as_str()) {
+            return None;
+        }
         self.outputs.get("arn").and_then(Value::as_str)
     }
 
@@ -49,6 +63,9 @@ impl LiveResource {
     /// Whether this resource's inputs name `other` by its id or ARN (also inside JSON
     /// documents such as policies, and as the start of a longer ARN: `table/x/index/*`).
     pub fn names(&self, other: &LiveResource) -> bool {
+        if WATCHERS.contains(&self.type_token.as_str()) {
+            return false;
+        }
         let id = other.id.as_str();
         let arn = other.arn();
         let mut found = false;
@@ -91,8 +108,14 @@ fn visit_strings(value: &Value, f: &mut dyn FnMut(&str)) {
 pub struct Account {
     /// Counts every id minted, so that ids are never reused.
     minted: u64,
-    /// By id.
+    /// By type and id (AWS ids are unique within a type: a queue policy's id is its
+    /// queue's URL, as the queue's is).
     resources: BTreeMap<String, LiveResource>,
+}
+
+/// The account's key of a resource.
+fn key(type_token: &str, id: &str) -> String {
+    format!("{type_token} {id}")
 }
 
 /// Why a delete was refused.
@@ -138,8 +161,8 @@ impl Account {
         self.resources.values()
     }
 
-    pub fn get(&self, id: &str) -> Option<&LiveResource> {
-        self.resources.get(id)
+    pub fn get(&self, type_token: &str, id: &str) -> Option<&LiveResource> {
+        self.resources.get(&key(type_token, id))
     }
 
     pub fn create(
@@ -170,7 +193,7 @@ impl Account {
         };
         let (id, outputs) =
             aws_shapes::created(region, type_token, logical_name, inputs, &mut mint);
-        if self.resources.contains_key(&id) {
+        if self.resources.contains_key(&key(type_token, &id)) {
             bail!("{type_token} with id {id:?} already exists");
         }
         let resource = LiveResource {
@@ -180,15 +203,23 @@ impl Account {
             inputs: inputs.clone(),
             outputs,
         };
-        Ok(self.resources.entry(id).or_insert(resource))
+        Ok(self
+            .resources
+            .entry(key(type_token, &id))
+            .or_insert(resource))
     }
 
     /// Replaces the inputs of a live resource in place; what AWS computed stays.
-    pub fn update(&mut self, id: &str, inputs: &Map<String, Value>) -> Result<&LiveResource> {
+    pub fn update(
+        &mut self,
+        type_token: &str,
+        id: &str,
+        inputs: &Map<String, Value>,
+    ) -> Result<&LiveResource> {
         let resource = self
             .resources
-            .get_mut(id)
-            .with_context(|| format!("no resource with id {id:?}"))?;
+            .get_mut(&key(type_token, id))
+            .with_context(|| format!("no {type_token} with id {id:?}"))?;
         for (key, value) in inputs {
             resource.outputs.insert(key.clone(), value.clone());
         }
@@ -207,14 +238,14 @@ impl Account {
 
     /// Deletes a resource unless another live resource still names it. Deleting one that is
     /// already gone succeeds, as a retried delete does in AWS.
-    pub fn delete(&mut self, id: &str) -> Result<(), DeleteConflict> {
-        let Some(target) = self.resources.get(id) else {
+    pub fn delete(&mut self, type_token: &str, id: &str) -> Result<(), DeleteConflict> {
+        let Some(target) = self.resources.get(&key(type_token, id)) else {
             return Ok(());
         };
         let named_by: Vec<String> = self
             .resources
             .values()
-            .filter(|other| other.id != target.id && other.names(target))
+            .filter(|other| other.urn != target.urn && other.names(target))
             .map(|other| other.urn.clone())
             .collect();
         if !named_by.is_empty() {
@@ -223,7 +254,7 @@ impl Account {
                 named_by,
             });
         }
-        self.resources.remove(id);
+        self.resources.remove(&key(type_token, id));
         Ok(())
     }
 }
@@ -254,6 +285,9 @@ mod tests {
         value.as_object().unwrap().clone()
     }
 
+    const ROLE: &str = "aws:iam/role:Role";
+    const POLICY: &str = "aws:iam/rolePolicy:RolePolicy";
+
     fn role_and_policy(account: &mut Account) -> (String, String) {
         let role = account
             .create(
@@ -283,13 +317,44 @@ mod tests {
     }
 
     #[test]
+    fn an_event_target_is_not_the_function_it_sends_to() {
+        let mut account = Account::default();
+        let function = "arn:aws:lambda:eu-west-1:123456789012:function:f";
+        let target = account
+            .create(
+                "eu-west-1",
+                "aws:cloudwatch/eventTarget:EventTarget",
+                "urn:target",
+                "target",
+                &inputs(json!({"rule": "r", "targetId": "f", "arn": function})),
+            )
+            .unwrap()
+            .id
+            .clone();
+        let document = json!({"Statement": [{"Resource": [function]}]}).to_string();
+        account
+            .create(
+                "eu-west-1",
+                POLICY,
+                "urn:policy",
+                "policy",
+                &inputs(json!({"role": "r", "policy": document})),
+            )
+            .unwrap();
+        // The policy names the function, not the target: the target goes first.
+        account
+            .delete("aws:cloudwatch/eventTarget:EventTarget", &target)
+            .unwrap();
+    }
+
+    #[test]
     fn a_resource_still_named_by_another_cannot_be_deleted() {
         let mut account = Account::default();
         let (role, policy) = role_and_policy(&mut account);
-        let conflict = account.delete(&role).unwrap_err();
+        let conflict = account.delete(ROLE, &role).unwrap_err();
         assert_eq!(conflict.named_by, vec!["urn:policy".to_string()]);
-        account.delete(&policy).unwrap();
-        account.delete(&role).unwrap();
+        account.delete(POLICY, &policy).unwrap();
+        account.delete(ROLE, &role).unwrap();
         assert_eq!(account.resources().count(), 0);
     }
 
@@ -343,7 +408,9 @@ mod tests {
             created.unwrap().id.clone()
         };
         let first = create_api(&mut account);
-        account.delete(&first).unwrap();
+        account
+            .delete("aws:apigateway/restApi:RestApi", &first)
+            .unwrap();
         let second = create_api(&mut account);
         assert_ne!(first, second);
         assert_eq!(first.len(), 10);

@@ -146,6 +146,28 @@ pub fn created(
             );
             format!("ags-{api}-{stage}")
         }
+        // Dashboards are global: no region in the ARN.
+        "aws:cloudwatch/dashboard:Dashboard" => {
+            let name = input("dashboardName");
+            set(
+                "dashboardArn",
+                format!("arn:aws:cloudwatch::{ACCOUNT}:dashboard/{name}"),
+            );
+            name
+        }
+        "aws:cloudwatch/eventRule:EventRule" => {
+            set(
+                "arn",
+                format!("arn:aws:events:{region}:{ACCOUNT}:rule/{name}"),
+            );
+            set("name", name.clone());
+            name
+        }
+        // A target is known by its rule and its id in the rule.
+        "aws:cloudwatch/eventTarget:EventTarget" => {
+            format!("{}-{}", input("rule"), input("targetId"))
+        }
+        "aws:sqs/queuePolicy:QueuePolicy" => input("queueUrl"),
         "aws:sfn/stateMachine:StateMachine" => {
             let arn = format!("arn:aws:states:{region}:{ACCOUNT}:stateMachine:{name}");
             set("arn", arn.clone());

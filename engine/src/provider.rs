@@ -91,6 +91,13 @@ const REPLACED_ON: &[(&str, &[&str])] = &[
         "aws:apigateway/response:Response",
         &["restApiId", "responseType"],
     ),
+    ("aws:cloudwatch/dashboard:Dashboard", &["dashboardName"]),
+    ("aws:cloudwatch/eventRule:EventRule", &["name"]),
+    (
+        "aws:cloudwatch/eventTarget:EventTarget",
+        &["rule", "targetId"],
+    ),
+    ("aws:sqs/queuePolicy:QueuePolicy", &["queueUrl"]),
 ];
 
 fn replaced_on(type_token: &str) -> &'static [&'static str] {
@@ -139,6 +146,12 @@ impl Provider {
         account.save(path).map_err(internal)?;
         Ok(result)
     }
+}
+
+/// The type token in a resource's URN (`urn:pulumi:STACK::PROJECT::[PARENT$]TYPE::NAME`).
+fn type_of(urn: &str) -> &str {
+    let qualified = urn.split("::").nth(2).unwrap_or_default();
+    qualified.rsplit('$').next().unwrap_or(qualified)
 }
 
 fn internal(error: anyhow::Error) -> Status {
@@ -450,7 +463,9 @@ impl ResourceProvider for Provider {
         request: Request<rpc::ReadRequest>,
     ) -> Result<Response<rpc::ReadResponse>, Status> {
         let request = request.into_inner();
-        let live = self.with_account(|account, _| Ok(account.get(&request.id).cloned()))?;
+        let type_token = type_of(&request.urn);
+        let live =
+            self.with_account(|account, _| Ok(account.get(type_token, &request.id).cloned()))?;
         // An empty id tells the engine the resource is gone.
         Ok(Response::new(match live {
             Some(live) => rpc::ReadResponse {
@@ -480,7 +495,7 @@ impl ResourceProvider for Provider {
         refuse_unknowns(&news, &request.urn)?;
         let outputs = self.with_account(|account, _| {
             let updated = account
-                .update(&request.id, &news)
+                .update(type_of(&request.urn), &request.id, &news)
                 .map_err(|error| Status::not_found(format!("{error:#}")))?;
             Ok(updated.outputs.clone())
         })?;
@@ -494,7 +509,7 @@ impl ResourceProvider for Provider {
         let request = request.into_inner();
         self.with_account(|account, _| {
             account
-                .delete(&request.id)
+                .delete(type_of(&request.urn), &request.id)
                 .map_err(|conflict| Status::failed_precondition(conflict.to_string()))
         })?;
         Ok(Response::new(()))
@@ -546,6 +561,20 @@ impl ResourceProvider for Provider {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_urn_names_its_type_also_under_a_parent() {
+        assert_eq!(
+            super::type_of("urn:pulumi:dev::serverless-orders::aws:sqs/queue:Queue::order-dlq"),
+            "aws:sqs/queue:Queue"
+        );
+        assert_eq!(
+            super::type_of(
+                "urn:pulumi:dev::p::my:component:Thing$aws:sqs/queuePolicy:QueuePolicy::q"
+            ),
+            "aws:sqs/queuePolicy:QueuePolicy"
+        );
+    }
+
     use super::*;
     use crate::wire::{ARCHIVE_SIG, SIG_KEY};
     use serde_json::json;
