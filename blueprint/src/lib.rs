@@ -75,6 +75,27 @@ pub fn redrive_policy(dead_letter_queue_arn: &str) -> String {
     })
     .to_string()
 }
+/// The EventBridge pattern of the workflow's executions that may end without settling
+/// their order: "Step Functions Execution Status Change" events of this state machine, with
+/// one of the statuses `orders_core::execution::UNSETTLED` lists.
+pub fn unsettled_executions_pattern(state_machine_arn: &str) -> String {
+    use orders_core::execution::{DETAIL_TYPE, SOURCE, UNSETTLED};
+    serde_json::json!({
+        "source": [SOURCE],
+        "detail-type": [DETAIL_TYPE],
+        "detail": {
+            "stateMachineArn": [state_machine_arn],
+            "status": UNSETTLED.iter().map(|(status, _)| *status).collect::<Vec<_>>(),
+        },
+    })
+    .to_string()
+}
+
+/// How EventBridge retries manage-order-state for one event before it goes to the rule's
+/// dead-letter queue: its most attempts (185) over a day.
+pub const UNSETTLED_RETRY_ATTEMPTS: u32 = 185;
+pub const UNSETTLED_EVENT_AGE_SECONDS: u32 = 24 * 3600;
+
 /// Records per consumer invocation.
 pub const BATCH_SIZE: u32 = 10;
 /// How long a received message stays hidden: AWS advises six times the consumer's timeout,
@@ -129,6 +150,26 @@ impl Names {
         format!("{}-workflow", self.prefix)
     }
 
+    /// The REST API (its `ApiName` in CloudWatch's metrics).
+    pub fn api(&self) -> String {
+        format!("{}-api", self.prefix)
+    }
+
+    /// The CloudWatch dashboard of the whole pipeline.
+    pub fn dashboard(&self) -> String {
+        format!("{}-pipeline", self.prefix)
+    }
+
+    /// The EventBridge rule on the workflow's executions that end unsettled.
+    pub fn unsettled_rule(&self) -> String {
+        format!("{}-execution-unsettled", self.prefix)
+    }
+
+    /// Where that rule's events go when manage-order-state cannot take them.
+    pub fn unsettled_dead_letter_queue(&self) -> String {
+        format!("{}-execution-unsettled-dlq", self.prefix)
+    }
+
     pub fn function(&self, function: &str) -> String {
         format!("{}-{function}", self.prefix)
     }
@@ -160,6 +201,10 @@ mod tests {
             names.restaurant_topic(),
             names.alarm_topic(),
             names.state_machine(),
+            names.unsettled_rule(),
+            names.unsettled_dead_letter_queue(),
+            names.api(),
+            names.dashboard(),
         ];
         all.extend(FUNCTIONS.iter().map(|f| names.function(f.name)));
         assert!(all.iter().all(|n| n.starts_with("orders-dev-")));

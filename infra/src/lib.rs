@@ -2,7 +2,8 @@
 //! that runs it with no cloud is the `orders-engine` crate.
 //!
 //! [`program`] reads like the architecture: topics and table, the task functions, the state
-//! machine, the queue and its consumer, then the API in front of it all. Names and settings
+//! machine and what settles its unsettled executions, the queue and its consumer, then the
+//! API in front of it all. Names and settings
 //! come from `orders-blueprint`, as in the local runner.
 
 pub mod api;
@@ -11,10 +12,12 @@ pub mod config;
 pub mod functions;
 pub mod iam;
 pub mod logs;
+pub mod monitoring;
 pub mod notifications;
 pub mod outputs;
 pub mod queue;
 pub mod table;
+pub mod unsettled;
 pub mod workflow;
 
 /// Typed resources generated from `schema/aws.json` (see build.rs).
@@ -34,7 +37,7 @@ use pulumi_gestalt_rust::{Context, Output};
 use std::path::PathBuf;
 
 /// The stack outputs.
-pub const OUTPUTS: [&str; 8] = [
+pub const OUTPUTS: [&str; 9] = [
     "apiUrl",
     "tableName",
     "queueUrl",
@@ -43,6 +46,7 @@ pub const OUTPUTS: [&str; 8] = [
     "topicArn",
     "restaurantTopicArn",
     "alarmTopicArn",
+    "unsettledDlqUrl",
 ];
 
 fn spec(name: &str) -> &'static orders_blueprint::FunctionSpec {
@@ -157,11 +161,21 @@ pub fn program(ctx: &Context) -> Result<()> {
         &names,
         &config,
         &workflow::TaskFunctions {
-            manage_order_state_arn: manage_order_state.arn,
+            manage_order_state_arn: manage_order_state.arn.clone(),
             process_payment_arn: process_payment.arn,
             send_order_arn: send_order.arn,
         },
     )?;
+
+    let unsettled_dlq_url = unsettled::create(
+        ctx,
+        &names,
+        unsettled::Inputs {
+            state_machine_arn: &state_machine_arn,
+            manage_order_state: &manage_order_state,
+            alarm_topic_arn: &topics.alarms_arn,
+        },
+    );
 
     let queues = queue::create(ctx, &names, &topics.alarms_arn);
     let start_order = functions::create(
@@ -234,6 +248,17 @@ pub fn program(ctx: &Context) -> Result<()> {
         },
     );
 
+    monitoring::create(
+        ctx,
+        &names,
+        monitoring::Watched {
+            region: &config.region,
+            state_machine_arn: &state_machine_arn,
+            stage: api::stage::STAGE,
+            alarm_topic_arn: &topics.alarms_arn,
+        },
+    );
+
     ctx.add_export("apiUrl", &api_url);
     ctx.add_export("tableName", &table.name);
     ctx.add_export("queueUrl", &queues.queue_url);
@@ -242,5 +267,6 @@ pub fn program(ctx: &Context) -> Result<()> {
     ctx.add_export("topicArn", &topics.notifications_arn);
     ctx.add_export("restaurantTopicArn", &topics.restaurant_arn);
     ctx.add_export("alarmTopicArn", &topics.alarms_arn);
+    ctx.add_export("unsettledDlqUrl", &unsettled_dlq_url);
     Ok(())
 }

@@ -39,20 +39,39 @@ pub fn create(ctx: &Context, names: &Names, alarm_topic_arn: &Output<String>) ->
     );
 
     // Any message in the DLQ is an order nobody will process: alarm at the first one.
-    metric_alarm::create(
+    not_empty_alarm(
         ctx,
         "order-dlq-alarm",
+        names.dead_letter_queue(),
+        "Orders reached the dead-letter queue after 3 failed receives: inspect and redrive them.",
+        alarm_topic_arn,
+    );
+
+    Queues {
+        queue_arn: queue.arn,
+        queue_url: queue.url,
+        dlq_url: dlq.url,
+    }
+}
+
+/// An alarm, to the alarms topic, at the first message visible in the queue `queue_name`
+/// (and an all-clear once it is empty again).
+pub fn not_empty_alarm(
+    ctx: &Context,
+    logical_name: &str,
+    queue_name: String,
+    description: &str,
+    alarm_topic_arn: &Output<String>,
+) {
+    metric_alarm::create(
+        ctx,
+        logical_name,
         metric_alarm::MetricAlarmArgs::builder()
-            .name(format!("{}-not-empty", names.dead_letter_queue()))
-            .alarm_description(
-                "Orders reached the dead-letter queue after 3 failed receives: inspect and redrive them.",
-            )
+            .name(format!("{queue_name}-not-empty"))
+            .alarm_description(description)
             .namespace("AWS/SQS")
             .metric_name("ApproximateNumberOfMessagesVisible")
-            .dimensions(HashMap::from([(
-                "QueueName".to_string(),
-                names.dead_letter_queue(),
-            )]))
+            .dimensions(HashMap::from([("QueueName".to_string(), queue_name)]))
             .statistic("Maximum")
             .period(60)
             .evaluation_periods(1)
@@ -63,10 +82,4 @@ pub fn create(ctx: &Context, names: &Names, alarm_topic_arn: &Output<String>) ->
             .ok_actions(alarm_topic_arn.map(|arn| vec![arn]))
             .build_struct(),
     );
-
-    Queues {
-        queue_arn: queue.arn,
-        queue_url: queue.url,
-        dlq_url: dlq.url,
-    }
 }

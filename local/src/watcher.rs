@@ -78,12 +78,8 @@ impl Watcher {
     /// The event for each execution newly ended unsettled, delivered until the target
     /// takes it (EventBridge retries a target that fails, too).
     async fn deliver_ended(&self, delivered: &mut HashSet<String>) -> anyhow::Result<()> {
-        for status in [
-            ExecutionStatus::Failed,
-            ExecutionStatus::TimedOut,
-            ExecutionStatus::Aborted,
-        ] {
-            for execution in self.executions(status).await? {
+        for (status, _) in orders_core::execution::UNSETTLED {
+            for execution in self.executions(ExecutionStatus::from(status)).await? {
                 if delivered.contains(&execution.execution_arn) {
                     continue;
                 }
@@ -116,8 +112,8 @@ impl Watcher {
         Ok(json!({
             "version": "0",
             "id": uuid::Uuid::new_v4().to_string(),
-            "detail-type": manage_order_state::ended::DETAIL_TYPE,
-            "source": manage_order_state::ended::SOURCE,
+            "detail-type": orders_core::execution::DETAIL_TYPE,
+            "source": orders_core::execution::SOURCE,
             "account": orders_emulator::ACCOUNT,
             "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "region": orders_emulator::REGION,

@@ -9,6 +9,7 @@
 #[cfg(any(test, feature = "arbitrary"))]
 pub mod arbitrary;
 mod error;
+pub mod execution;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 mod model;

@@ -5,74 +5,10 @@
 //! the workflow already settled stays as it is.
 
 use chrono::{DateTime, Utc};
+use orders_core::execution::{DETAIL_TYPE, ExecutionEnded, SOURCE};
 use orders_core::{
-    Failure, NewOrder, Notifier, Order, OrderError, OrderId, OrderStatus, OrderStore, StatusChange,
-    service,
+    Notifier, Order, OrderError, OrderId, OrderStatus, OrderStore, StatusChange, service,
 };
-use serde::{Deserialize, Serialize};
-
-/// The `detail-type` of the events this handles.
-pub const DETAIL_TYPE: &str = "Step Functions Execution Status Change";
-/// Their `source`.
-pub const SOURCE: &str = "aws.states";
-/// The statuses of an execution that ended without settling its order.
-pub const UNSETTLED_STATUSES: [&str; 3] = ["FAILED", "TIMED_OUT", "ABORTED"];
-
-/// The EventBridge event, as much of it as is read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExecutionEnded {
-    #[serde(rename = "detail-type")]
-    pub detail_type: String,
-    pub source: String,
-    pub detail: ExecutionDetail,
-}
-
-/// The event's `detail`: the execution (whose name is the order id), how it ended, and
-/// its input (the order, as start-order gave it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExecutionDetail {
-    pub execution_arn: String,
-    pub state_machine_arn: String,
-    pub name: String,
-    pub status: String,
-    /// The execution's input as JSON text; left out of events past EventBridge's size limit.
-    #[serde(default)]
-    pub input: Option<String>,
-    #[serde(default)]
-    pub error: Option<String>,
-    #[serde(default)]
-    pub cause: Option<String>,
-}
-
-impl ExecutionDetail {
-    /// The failure recorded on the order: what happened to the execution, and why.
-    pub fn failure(&self) -> Result<Failure, OrderError> {
-        let error = match self.status.as_str() {
-            "ABORTED" => "ExecutionAborted",
-            "TIMED_OUT" => "ExecutionTimedOut",
-            "FAILED" => "ExecutionFailed",
-            other => {
-                return Err(OrderError::InvalidInput(format!(
-                    "execution {} is {other}, not an end that leaves its order unsettled",
-                    self.name
-                )));
-            }
-        };
-        let cause = match (self.error.as_deref(), self.cause.as_deref()) {
-            (Some(error), Some(cause)) => format!("{error}: {cause}"),
-            (Some(text), None) | (None, Some(text)) => text.to_owned(),
-            (None, None) => String::new(),
-        };
-        Ok(Failure::new(error.to_owned(), cause))
-    }
-
-    /// The order the execution carried, when the event has the input.
-    fn order(&self) -> Option<NewOrder> {
-        let input: serde_json::Value = serde_json::from_str(self.input.as_deref()?).ok()?;
-        serde_json::from_value(input.get("order")?.clone()).ok()
-    }
-}
 
 /// Settles the order of an execution that ended unsettled.
 pub async fn settle(
@@ -88,7 +24,7 @@ pub async fn settle(
         )));
     }
     let detail = &event.detail;
-    let failure = detail.failure()?;
+    let failure = detail.failure().map_err(OrderError::InvalidInput)?;
     let order_id =
         OrderId::parse(&detail.name).map_err(|e| OrderError::InvalidInput(e.to_string()))?;
     // An execution that ended before it saved its order still ends with the order stored.
@@ -156,6 +92,8 @@ mod tests {
         }))
         .unwrap()
     }
+
+    use orders_core::NewOrder;
 
     async fn received(store: &MemoryStore) {
         let order =

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 #[serde(untagged)]
 pub enum Input {
     Task(Request),
-    ExecutionEnded(ended::ExecutionEnded),
+    ExecutionEnded(orders_core::execution::ExecutionEnded),
 }
 
 impl<'de> Deserialize<'de> for Input {
@@ -179,7 +179,7 @@ mod tests {
         assert!(matches!(task, Input::Task(Request::SetStatus { .. })));
         assert_eq!(task.order_id(), "o-1");
         let event: Input = serde_json::from_value(json!({
-            "version": "0", "detail-type": ended::DETAIL_TYPE, "source": ended::SOURCE,
+            "version": "0", "detail-type": orders_core::execution::DETAIL_TYPE, "source": orders_core::execution::SOURCE,
             "detail": {
                 "executionArn": "arn:aws:states:eu-west-1:1:execution:w:o-2",
                 "stateMachineArn": "arn:aws:states:eu-west-1:1:stateMachine:w",

@@ -67,7 +67,7 @@ pub fn create(
         ctx,
         "api",
         rest_api::RestApiArgs::builder()
-            .name(format!("{prefix}-api"))
+            .name(names.api())
             .description("Serverless Orders: POST /orders, GET /orders/{id}")
             .endpoint_configuration(
                 RestApiEndpointConfiguration::builder()

@@ -5,10 +5,12 @@
 mod api;
 mod functions;
 mod iam;
+mod monitoring;
 mod oracles;
 mod plan;
 mod queue;
 mod settings;
+mod unsettled;
 mod workflow;
 
 use orders_blueprint::{FUNCTIONS, MAX_RECEIVE_COUNT, Names};

@@ -18,19 +18,26 @@ fn expected_counts() -> BTreeMap<&'static str, usize> {
         ("aws:apigateway/restApi:RestApi", 1),
         ("aws:apigateway/stage:Stage", 1),
         // Five functions, the state machine, the API's access and execution logs.
+        ("aws:cloudwatch/dashboard:Dashboard", 1),
+        ("aws:cloudwatch/eventRule:EventRule", 1),
+        ("aws:cloudwatch/eventTarget:EventTarget", 1),
         ("aws:cloudwatch/logGroup:LogGroup", 8),
-        ("aws:cloudwatch/metricAlarm:MetricAlarm", 1),
+        // Both dead-letter queues (not empty, oldest message), executions failed, timed
+        // out and aborted, each function's errors and throttles, the API's 5xx.
+        ("aws:cloudwatch/metricAlarm:MetricAlarm", 18),
         ("aws:dynamodb/table:Table", 1),
         // Five functions, the state machine, API Gateway's queue role and logs role.
         ("aws:iam/role:Role", 8),
         ("aws:iam/rolePolicy:RolePolicy", 8),
         ("aws:lambda/eventSourceMapping:EventSourceMapping", 1),
         ("aws:lambda/function:Function", 5),
-        ("aws:lambda/permission:Permission", 1),
+        // API Gateway on get-order, EventBridge on manage-order-state.
+        ("aws:lambda/permission:Permission", 2),
         ("aws:sfn/stateMachine:StateMachine", 1),
         ("aws:sns/topic:Topic", 3),
         ("aws:sns/topicSubscription:TopicSubscription", 2),
-        ("aws:sqs/queue:Queue", 2),
+        ("aws:sqs/queue:Queue", 3),
+        ("aws:sqs/queuePolicy:QueuePolicy", 1),
     ])
 }
 

@@ -1,0 +1,233 @@
+//! Alarms and a dashboard: what an operator of the pipeline watches. Every alarm goes to
+//! the alarms topic, and says in its description what to do (the README's runbook says
+//! more). Metric names and dimensions are the ones each service publishes: `AWS/States`
+//! (by `StateMachineArn`), `AWS/Lambda` (by `FunctionName`), `AWS/ApiGateway` (by `ApiName`
+//! and `Stage`) and `AWS/SQS` (by `QueueName`).
+
+use crate::aws::cloudwatch::{dashboard, metric_alarm};
+use crate::outputs::all;
+use orders_blueprint::{FUNCTIONS, Names};
+use pulumi_gestalt_rust::{Context, Output};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// Seconds a message may wait in a dead-letter queue before its age alarms: someone should
+/// have looked within the hour.
+pub const DEAD_LETTER_AGE_ALARM_SECONDS: f64 = 3600.0;
+
+/// One alarm: on `metric` of `namespace` for `dimensions`, above `threshold` over five
+/// minutes (`statistic`).
+pub struct Alarm {
+    pub logical_name: String,
+    pub name: String,
+    pub description: String,
+    pub namespace: &'static str,
+    pub metric: &'static str,
+    pub dimensions: Vec<(&'static str, Output<String>)>,
+    pub statistic: &'static str,
+    pub threshold: f64,
+}
+
+pub struct Watched<'a> {
+    pub region: &'a str,
+    pub state_machine_arn: &'a Output<String>,
+    pub stage: &'a str,
+    pub alarm_topic_arn: &'a Output<String>,
+}
+
+/// The alarms beyond the dead-letter queues' "not empty" (made with their queues).
+pub fn alarms(names: &Names, watched: &Watched) -> Vec<Alarm> {
+    let machine = watched.state_machine_arn;
+    let mut alarms = Vec::new();
+    for (metric, what) in [
+        ("ExecutionsFailed", "failed"),
+        ("ExecutionsTimedOut", "timed out"),
+        ("ExecutionsAborted", "were stopped"),
+    ] {
+        alarms.push(Alarm {
+            logical_name: format!("alarm-{}", metric.to_lowercase()),
+            name: format!("{}-{}", names.state_machine(), metric.to_lowercase()),
+            description: format!(
+                "Order workflow executions {what}: their orders end FAILED (see each order's \
+                 failure and the execution's history)."
+            ),
+            namespace: "AWS/States",
+            metric,
+            dimensions: vec![("StateMachineArn", machine.clone())],
+            statistic: "Sum",
+            threshold: 0.0,
+        });
+    }
+    for function in FUNCTIONS {
+        let name = names.function(function.name);
+        for (metric, what) in [
+            ("Errors", "answered with errors (read its log group)"),
+            (
+                "Throttles",
+                "was throttled (check the account's concurrency)",
+            ),
+        ] {
+            alarms.push(Alarm {
+                logical_name: format!("alarm-{}-{}", function.name, metric.to_lowercase()),
+                name: format!("{name}-{}", metric.to_lowercase()),
+                description: format!("{} {what}.", function.name),
+                namespace: "AWS/Lambda",
+                metric,
+                dimensions: vec![("FunctionName", Output::new(name.clone()))],
+                statistic: "Sum",
+                threshold: 0.0,
+            });
+        }
+    }
+    alarms.push(Alarm {
+        logical_name: "alarm-api-5xx".into(),
+        name: format!("{}-5xx", names.api()),
+        description: "The API answered 5xx: the queue refused or did not answer, or get-order \
+                      failed (read the API's execution log group)."
+            .into(),
+        namespace: "AWS/ApiGateway",
+        metric: "5XXError",
+        dimensions: vec![
+            ("ApiName", Output::new(names.api())),
+            ("Stage", Output::new(watched.stage.to_string())),
+        ],
+        statistic: "Sum",
+        threshold: 0.0,
+    });
+    for (queue, logical) in [
+        (names.dead_letter_queue(), "alarm-order-dlq-age"),
+        (
+            names.unsettled_dead_letter_queue(),
+            "alarm-unsettled-dlq-age",
+        ),
+    ] {
+        alarms.push(Alarm {
+            logical_name: logical.into(),
+            name: format!("{queue}-oldest"),
+            description: format!(
+                "A message has waited in {queue} for over an hour: find its cause, fix it, \
+                 then redrive it."
+            ),
+            namespace: "AWS/SQS",
+            metric: "ApproximateAgeOfOldestMessage",
+            dimensions: vec![("QueueName", Output::new(queue))],
+            statistic: "Maximum",
+            threshold: DEAD_LETTER_AGE_ALARM_SECONDS,
+        });
+    }
+    alarms
+}
+
+/// The dashboard's widgets: the pipeline from the API to the dead-letter queues.
+pub fn dashboard_body(names: &Names, region: &str, stage: &str, state_machine_arn: &str) -> String {
+    let api = |metric: &str, stat: &str| -> Value {
+        json!(["AWS/ApiGateway", metric, "ApiName", names.api(), "Stage", stage, {"stat": stat}])
+    };
+    let queue = |metric: &str, queue: String| -> Value {
+        json!(["AWS/SQS", metric, "QueueName", queue, {"stat": "Maximum"}])
+    };
+    let execution = |metric: &str| -> Value {
+        json!(["AWS/States", metric, "StateMachineArn", state_machine_arn, {"stat": "Sum"}])
+    };
+    let functions = |metric: &str, stat: &str| -> Vec<Value> {
+        FUNCTIONS
+            .iter()
+            .map(|f| {
+                json!(["AWS/Lambda", metric, "FunctionName", names.function(f.name), {"stat": stat}])
+            })
+            .collect()
+    };
+    let widget = |title: &str, metrics: Vec<Value>, x: u32, y: u32| -> Value {
+        json!({
+            "type": "metric",
+            "x": x,
+            "y": y,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": title,
+                "region": region,
+                "view": "timeSeries",
+                "period": 60,
+                "metrics": metrics,
+            },
+        })
+    };
+    json!({
+        "widgets": [
+            widget("API requests and errors", vec![
+                api("Count", "Sum"), api("4XXError", "Sum"), api("5XXError", "Sum"),
+            ], 0, 0),
+            widget("API latency (ms)", vec![
+                api("Latency", "p50"), api("Latency", "p99"), api("IntegrationLatency", "p99"),
+            ], 12, 0),
+            widget("Order queue", vec![
+                queue("ApproximateNumberOfMessagesVisible", names.queue()),
+                queue("ApproximateAgeOfOldestMessage", names.queue()),
+            ], 0, 6),
+            widget("Executions", vec![
+                execution("ExecutionsStarted"), execution("ExecutionsSucceeded"),
+                execution("ExecutionsFailed"), execution("ExecutionsTimedOut"),
+                execution("ExecutionsAborted"),
+            ], 12, 6),
+            widget("Function duration p99 (ms)", functions("Duration", "p99"), 0, 12),
+            widget("Function errors", functions("Errors", "Sum"), 12, 12),
+            widget("Dead letters", vec![
+                queue("ApproximateNumberOfMessagesVisible", names.dead_letter_queue()),
+                queue("ApproximateNumberOfMessagesVisible", names.unsettled_dead_letter_queue()),
+            ], 0, 18),
+        ],
+    })
+    .to_string()
+}
+
+/// Creates the alarms and the dashboard.
+pub fn create(ctx: &Context, names: &Names, watched: Watched) {
+    for alarm in alarms(names, &watched) {
+        let dimensions = all(alarm
+            .dimensions
+            .iter()
+            .map(|(name, value)| {
+                let name = name.to_string();
+                value.map(move |value| (name.clone(), value))
+            })
+            .collect())
+        .map(|pairs| pairs.into_iter().collect::<HashMap<String, String>>());
+        metric_alarm::create(
+            ctx,
+            &alarm.logical_name,
+            metric_alarm::MetricAlarmArgs::builder()
+                .name(alarm.name)
+                .alarm_description(alarm.description)
+                .namespace(alarm.namespace)
+                .metric_name(alarm.metric)
+                .dimensions(dimensions)
+                .statistic(alarm.statistic)
+                .period(300)
+                .evaluation_periods(1)
+                .threshold(alarm.threshold)
+                .comparison_operator("GreaterThanThreshold")
+                .treat_missing_data("notBreaching")
+                .alarm_actions(watched.alarm_topic_arn.map(|arn| vec![arn]))
+                .ok_actions(watched.alarm_topic_arn.map(|arn| vec![arn]))
+                .build_struct(),
+        );
+    }
+    let (names_, region, stage) = (
+        names.clone(),
+        watched.region.to_string(),
+        watched.stage.to_string(),
+    );
+    dashboard::create(
+        ctx,
+        "dashboard",
+        dashboard::DashboardArgs::builder()
+            .dashboard_name(names.dashboard())
+            .dashboard_body(
+                watched
+                    .state_machine_arn
+                    .map(move |arn| dashboard_body(&names_, &region, &stage, &arn)),
+            )
+            .build_struct(),
+    );
+}

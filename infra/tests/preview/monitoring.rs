@@ -1,0 +1,200 @@
+//! Alarms and the dashboard: metrics AWS publishes, dimensions naming this stack's
+//! resources, every alarm to the alarms topic.
+
+use super::*;
+
+const ACCOUNT: &str = "123456789012";
+
+/// What each service publishes, by namespace: its metrics as used here, and the dimension
+/// they are read by (from each service's CloudWatch metrics documentation).
+fn published() -> BTreeMap<&'static str, (Vec<&'static str>, Vec<&'static str>)> {
+    BTreeMap::from([
+        (
+            "AWS/States",
+            (
+                vec![
+                    "ExecutionsStarted",
+                    "ExecutionsSucceeded",
+                    "ExecutionsFailed",
+                    "ExecutionsTimedOut",
+                    "ExecutionsAborted",
+                ],
+                vec!["StateMachineArn"],
+            ),
+        ),
+        (
+            "AWS/Lambda",
+            (
+                vec!["Errors", "Throttles", "Duration"],
+                vec!["FunctionName"],
+            ),
+        ),
+        (
+            "AWS/ApiGateway",
+            (
+                vec![
+                    "Count",
+                    "4XXError",
+                    "5XXError",
+                    "Latency",
+                    "IntegrationLatency",
+                ],
+                vec!["ApiName", "Stage"],
+            ),
+        ),
+        (
+            "AWS/SQS",
+            (
+                vec![
+                    "ApproximateNumberOfMessagesVisible",
+                    "ApproximateAgeOfOldestMessage",
+                ],
+                vec!["QueueName"],
+            ),
+        ),
+    ])
+}
+
+/// Every value a dimension may take: this stack's resources.
+fn own_resources() -> BTreeSet<String> {
+    let names = Names::new("orders-dev");
+    let mut own: BTreeSet<String> = [
+        names.queue(),
+        names.dead_letter_queue(),
+        names.unsettled_dead_letter_queue(),
+        names.api(),
+        "v1".to_string(),
+        format!(
+            "arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{}",
+            names.state_machine()
+        ),
+    ]
+    .into();
+    own.extend(FUNCTIONS.iter().map(|f| names.function(f.name)));
+    own
+}
+
+#[test]
+fn every_alarm_watches_a_published_metric_of_this_stack_and_tells_the_alarms_topic() {
+    let plan = update();
+    let names = Names::new("orders-dev");
+    let published = published();
+    let own = own_resources();
+    let topic = json!([format!(
+        "arn:aws:sns:{REGION}:{ACCOUNT}:{}",
+        names.alarm_topic()
+    )]);
+    let alarms = plan.resources_of("aws:cloudwatch/metricAlarm:MetricAlarm");
+    let mut watched = BTreeSet::new();
+    for alarm in &alarms {
+        let namespace = text(alarm, "namespace");
+        let metric = text(alarm, "metricName");
+        let (metrics, dimension_names) = published
+            .get(namespace)
+            .unwrap_or_else(|| panic!("{}: namespace {namespace}", alarm.name));
+        assert!(
+            metrics.contains(&metric),
+            "{}: {namespace} {metric}",
+            alarm.name
+        );
+        let dimensions = input(alarm, "dimensions").as_object().unwrap();
+        let keys: Vec<&str> = dimensions.keys().map(String::as_str).collect();
+        let mut expected_keys = dimension_names.clone();
+        expected_keys.sort();
+        assert_eq!(keys, expected_keys, "{}", alarm.name);
+        for value in dimensions.values() {
+            assert!(
+                own.contains(value.as_str().unwrap()),
+                "{}: {value}",
+                alarm.name
+            );
+        }
+        assert_eq!(input(alarm, "alarmActions"), &topic, "{}", alarm.name);
+        assert_eq!(input(alarm, "okActions"), &topic, "{}", alarm.name);
+        assert!(!text(alarm, "alarmDescription").is_empty());
+        let first = dimensions.values().next().unwrap().as_str().unwrap();
+        watched.insert((metric.to_string(), first.to_string()));
+    }
+    // What the runbook promises is watched.
+    let machine = format!("arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:orders-dev-workflow");
+    for metric in [
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+        "ExecutionsAborted",
+    ] {
+        assert!(
+            watched.contains(&(metric.to_string(), machine.clone())),
+            "{metric}"
+        );
+    }
+    for function in FUNCTIONS {
+        for metric in ["Errors", "Throttles"] {
+            let name = names.function(function.name);
+            assert!(
+                watched.contains(&(metric.to_string(), name)),
+                "{metric} {}",
+                function.name
+            );
+        }
+    }
+    for queue in [
+        names.dead_letter_queue(),
+        names.unsettled_dead_letter_queue(),
+    ] {
+        for metric in [
+            "ApproximateNumberOfMessagesVisible",
+            "ApproximateAgeOfOldestMessage",
+        ] {
+            assert!(
+                watched.contains(&(metric.to_string(), queue.clone())),
+                "{metric} {queue}"
+            );
+        }
+    }
+    let api = alarms
+        .iter()
+        .find(|a| text(a, "metricName") == "5XXError")
+        .expect("an alarm on the API's 5xx");
+    assert_eq!(
+        input(api, "dimensions"),
+        &json!({"ApiName": names.api(), "Stage": "v1"})
+    );
+    assert_eq!(alarms.len(), 2 + 3 + 2 * FUNCTIONS.len() + 1 + 2);
+}
+
+#[test]
+fn the_dashboard_shows_the_pipeline_and_names_only_this_stacks_resources() {
+    let plan = update();
+    let dashboard = one(plan, "aws:cloudwatch/dashboard:Dashboard", "dashboard");
+    assert_eq!(text(dashboard, "dashboardName"), "orders-dev-pipeline");
+    let body = parse(text(dashboard, "dashboardBody"));
+    let published = published();
+    let own = own_resources();
+    let mut shown = BTreeSet::new();
+    for widget in body["widgets"].as_array().unwrap() {
+        assert_eq!(widget["type"], "metric");
+        assert_eq!(widget["properties"]["region"], REGION);
+        for line in widget["properties"]["metrics"].as_array().unwrap() {
+            let line = line.as_array().unwrap();
+            let namespace = line[0].as_str().unwrap();
+            let metric = line[1].as_str().unwrap();
+            let (metrics, dimension_names) = &published[namespace];
+            assert!(metrics.contains(&metric), "{namespace} {metric}");
+            // [namespace, metric, name, value, (name, value)..., {options}]
+            let pairs = &line[2..line.len() - 1];
+            assert_eq!(pairs.len(), 2 * dimension_names.len(), "{line:?}");
+            for pair in pairs.chunks(2) {
+                assert!(
+                    dimension_names.contains(&pair[0].as_str().unwrap()),
+                    "{line:?}"
+                );
+                assert!(own.contains(pair[1].as_str().unwrap()), "{line:?}");
+            }
+            shown.insert(namespace);
+        }
+    }
+    assert_eq!(
+        shown,
+        BTreeSet::from(["AWS/ApiGateway", "AWS/Lambda", "AWS/SQS", "AWS/States"])
+    );
+}
