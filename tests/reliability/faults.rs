@@ -168,3 +168,82 @@ async fn lost_answers_are_retried_and_nothing_is_done_twice() {
         .count();
     assert_eq!(deliveries, 3, "one hand-off per order");
 }
+
+#[tokio::test]
+async fn dead_letters_redriven_once_their_fault_is_gone_complete_once() {
+    // start-order fails its first three calls, as a broken deploy would: the order's
+    // message is received three times and moves to the DLQ. Then the fault is spent, as
+    // a fix ends it, and the operator redrives the order, leaving a poison message be.
+    let runner = Runner::start(&[
+        (env::PAYMENT_SUCCESS_PROBABILITY, "1"),
+        (env::VISIBILITY_TIMEOUT_SECONDS, "1"),
+        (env::FAULTS, "start-order:fail:3"),
+    ]);
+    let order_id = post_order(&runner, good_order()).await;
+    let sqs = aws_sdk_sqs::Client::new(&runner.sdk().await);
+    let dlq = runner.queue_url("orders-local-dlq").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while runner.queue_depth("orders-local-dlq").await < 1 {
+        assert!(Instant::now() < deadline, "the order never reached the DLQ");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let poison = sqs
+        .send_message()
+        .queue_url(&dlq)
+        .message_body("not an order")
+        .send()
+        .await
+        .unwrap()
+        .message_id
+        .unwrap();
+
+    let dead = orders_admin::DeadLetterQueue::new(sqs.clone(), dlq.clone());
+    let letters = dead.list().await.unwrap();
+    assert_eq!(letters.len(), 2, "{letters:?}");
+    let letter = letters
+        .iter()
+        .find(|l| l.order_id.as_deref() == Some(order_id.as_str()))
+        .expect("the order's message is listed with its order id");
+    assert!(letter.receive_count.unwrap() >= 3, "{letter:?}");
+    // Listing leaves the messages where they are.
+    assert_eq!(dead.list().await.unwrap().len(), 2);
+
+    let source = dead.source_queue().await.unwrap();
+    assert_eq!(source, runner.queue_url("orders-local-queue").await);
+    let redriven = dead
+        .redrive(
+            &[letter.message_id.clone(), "no-such-message".into()],
+            &source,
+        )
+        .await
+        .unwrap();
+    assert_eq!(redriven.moved, std::slice::from_ref(&letter.message_id));
+    assert_eq!(redriven.not_found, ["no-such-message"]);
+
+    let order = final_order(&runner, &order_id).await;
+    assert_eq!(order["status"], "SENT_TO_RESTAURANT");
+    let orders = runner.settle(1, Duration::from_secs(60)).await;
+    let left = dead.list().await.unwrap();
+    assert_eq!(
+        left.iter()
+            .map(|l| l.message_id.as_str())
+            .collect::<Vec<_>>(),
+        [poison.as_str()],
+        "only the poison message stays"
+    );
+    // Once: one stored order, one execution, one email (counted from the emulator and
+    // the runner's lines), once the poison message, which is no order, is thrown away.
+    sqs.purge_queue().queue_url(&dlq).send().await.unwrap();
+    let lost =
+        assert_nothing_lost_or_doubled(&runner, std::slice::from_ref(&order_id), &orders).await;
+    write_report(
+        "redrive",
+        &json!({
+            "dead_letters_before": letters.len(),
+            "redriven": redriven.moved.len(),
+            "completed": orders.iter().filter(|o| o.status.is_final()).count(),
+            "dead_letters_after": left.len(),
+            "lost": lost,
+        }),
+    );
+}
