@@ -97,20 +97,12 @@ async fn transient_failures_are_retried_and_the_order_completes() {
 }
 
 /// The ARN of the execution of `order_id` (its name), once it has started.
-async fn execution_of(sfn: &aws_sdk_sfn::Client, order_id: &str) -> String {
-    let machine = sfn
-        .list_state_machines()
-        .send()
-        .await
-        .unwrap()
-        .state_machines[0]
-        .state_machine_arn
-        .clone();
+async fn execution_of(runner: &Runner, sfn: &aws_sdk_sfn::Client, order_id: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let executions = sfn
             .list_executions()
-            .state_machine_arn(&machine)
+            .state_machine_arn(&runner.ready.state_machine_arn)
             .send()
             .await
             .unwrap()
@@ -139,7 +131,7 @@ async fn an_execution_stopped_by_hand_ends_its_order_failed_with_one_email() {
     let runner = Runner::start(&[(env::WAIT_SECONDS, "60")]);
     let order_id = post_order(&runner, good_order()).await;
     let sfn = aws_sdk_sfn::Client::new(&runner.sdk().await);
-    let execution = execution_of(&sfn, &order_id).await;
+    let execution = execution_of(&runner, &sfn, &order_id).await;
     // Stopped while it waits for the payment, as an operator would.
     wait_lines(&runner, &order_id, "payment", 1).await;
     sfn.stop_execution()

@@ -16,15 +16,7 @@ pub struct Queues {
 }
 
 pub fn create(ctx: &Context, names: &Names, alarm_topic_arn: &Output<String>) -> Queues {
-    let dlq = queue::create(
-        ctx,
-        "order-dlq",
-        queue::QueueArgs::builder()
-            .name(names.dead_letter_queue())
-            .message_retention_seconds(DLQ_RETENTION_SECONDS as i32)
-            .sqs_managed_sse_enabled(true)
-            .build_struct(),
-    );
+    let dlq = dead_letter_queue(ctx, "order-dlq", names.dead_letter_queue());
 
     let queue = queue::create(
         ctx,
@@ -52,6 +44,19 @@ pub fn create(ctx: &Context, names: &Names, alarm_topic_arn: &Output<String>) ->
         queue_url: queue.url,
         dlq_url: dlq.url,
     }
+}
+
+/// A dead-letter queue: encrypted, keeping its messages as long as SQS allows.
+pub fn dead_letter_queue(ctx: &Context, logical_name: &str, name: String) -> queue::QueueResult {
+    queue::create(
+        ctx,
+        logical_name,
+        queue::QueueArgs::builder()
+            .name(name)
+            .message_retention_seconds(DLQ_RETENTION_SECONDS as i32)
+            .sqs_managed_sse_enabled(true)
+            .build_struct(),
+    )
 }
 
 /// An alarm, to the alarms topic, at the first message visible in the queue `queue_name`

@@ -6,13 +6,12 @@
 
 use crate::aws::cloudwatch::{event_rule, event_target};
 use crate::aws::lambda::permission;
-use crate::aws::sqs::{queue, queue_policy};
+use crate::aws::sqs::queue_policy;
 use crate::aws::types::cloudwatch::{EventTargetDeadLetterConfig, EventTargetRetryPolicy};
 use crate::functions::Function;
 use crate::outputs::after;
 use orders_blueprint::{
-    DLQ_RETENTION_SECONDS, Names, UNSETTLED_EVENT_AGE_SECONDS, UNSETTLED_RETRY_ATTEMPTS,
-    unsettled_executions_pattern,
+    Names, UNSETTLED_EVENT_AGE_SECONDS, UNSETTLED_RETRY_ATTEMPTS, unsettled_executions_pattern,
 };
 use pulumi_gestalt_rust::{Context, Output, pulumi_combine};
 use serde_json::json;
@@ -59,15 +58,8 @@ pub fn create(ctx: &Context, names: &Names, inputs: Inputs) -> Output<String> {
             .build_struct(),
     );
 
-    let dlq = queue::create(
-        ctx,
-        "unsettled-dlq",
-        queue::QueueArgs::builder()
-            .name(names.unsettled_dead_letter_queue())
-            .message_retention_seconds(DLQ_RETENTION_SECONDS as i32)
-            .sqs_managed_sse_enabled(true)
-            .build_struct(),
-    );
+    let dlq =
+        crate::queue::dead_letter_queue(ctx, "unsettled-dlq", names.unsettled_dead_letter_queue());
     let policy = queue_policy::create(
         ctx,
         "unsettled-dlq-policy",

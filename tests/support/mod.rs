@@ -252,20 +252,13 @@ impl Runner {
     /// The names of every execution of the workflow.
     pub async fn execution_names(&self) -> Vec<String> {
         let sfn = aws_sdk_sfn::Client::new(&self.sdk().await);
-        let machine = sfn
-            .list_state_machines()
-            .send()
-            .await
-            .unwrap()
-            .state_machines[0]
-            .state_machine_arn
-            .clone();
+        let machine = &self.ready.state_machine_arn;
         let mut names = Vec::new();
         let mut token = None;
         loop {
             let page = sfn
                 .list_executions()
-                .state_machine_arn(&machine)
+                .state_machine_arn(machine)
                 .set_next_token(token)
                 .max_results(1000)
                 .send()
