@@ -173,11 +173,10 @@ pub fn program(ctx: &Context) -> Result<()> {
         unsettled::Inputs {
             state_machine_arn: &state_machine_arn,
             manage_order_state: &manage_order_state,
-            alarm_topic_arn: &topics.alarms_arn,
         },
     );
 
-    let queues = queue::create(ctx, &names, &topics.alarms_arn);
+    let queues = queue::create(ctx, &names);
     let start_order = functions::create(
         ctx,
         &names,

@@ -15,8 +15,8 @@ use std::collections::HashMap;
 /// have looked within the hour.
 pub const DEAD_LETTER_AGE_ALARM_SECONDS: f64 = 3600.0;
 
-/// One alarm: on `metric` of `namespace` for `dimensions`, above `threshold` over five
-/// minutes (`statistic`).
+/// One alarm: on `metric` of `namespace` for `dimensions`, above `threshold` over
+/// `period_seconds` (`statistic`).
 pub struct Alarm {
     pub logical_name: String,
     pub name: String,
@@ -26,6 +26,7 @@ pub struct Alarm {
     pub dimensions: Vec<(&'static str, Output<String>)>,
     pub statistic: &'static str,
     pub threshold: f64,
+    pub period_seconds: i32,
 }
 
 pub struct Watched<'a> {
@@ -35,10 +36,36 @@ pub struct Watched<'a> {
     pub alarm_topic_arn: &'a Output<String>,
 }
 
-/// The alarms beyond the dead-letter queues' "not empty" (made with their queues).
+/// Every alarm of the stack.
 pub fn alarms(names: &Names, watched: &Watched) -> Vec<Alarm> {
     let machine = watched.state_machine_arn;
     let mut alarms = Vec::new();
+    // A message in a dead-letter queue is work nobody will do: alarm at the first one.
+    for (queue, logical, description) in [
+        (
+            names.dead_letter_queue(),
+            "order-dlq-alarm",
+            "Orders reached the dead-letter queue after 3 failed receives: inspect and redrive them.",
+        ),
+        (
+            names.unsettled_dead_letter_queue(),
+            "unsettled-dlq-alarm",
+            "An execution ended unsettled and manage-order-state could not take the news for a \
+             day: its order may not be final. Read the event in this queue and settle the order.",
+        ),
+    ] {
+        alarms.push(Alarm {
+            logical_name: logical.into(),
+            name: format!("{queue}-not-empty"),
+            description: description.into(),
+            namespace: "AWS/SQS",
+            metric: "ApproximateNumberOfMessagesVisible",
+            dimensions: vec![("QueueName", Output::new(queue))],
+            statistic: "Maximum",
+            threshold: 0.0,
+            period_seconds: 60,
+        });
+    }
     for (metric, what) in [
         ("ExecutionsFailed", "failed"),
         ("ExecutionsTimedOut", "timed out"),
@@ -56,6 +83,7 @@ pub fn alarms(names: &Names, watched: &Watched) -> Vec<Alarm> {
             dimensions: vec![("StateMachineArn", machine.clone())],
             statistic: "Sum",
             threshold: 0.0,
+            period_seconds: 300,
         });
     }
     for function in FUNCTIONS {
@@ -76,6 +104,7 @@ pub fn alarms(names: &Names, watched: &Watched) -> Vec<Alarm> {
                 dimensions: vec![("FunctionName", Output::new(name.clone()))],
                 statistic: "Sum",
                 threshold: 0.0,
+                period_seconds: 300,
             });
         }
     }
@@ -93,6 +122,7 @@ pub fn alarms(names: &Names, watched: &Watched) -> Vec<Alarm> {
         ],
         statistic: "Sum",
         threshold: 0.0,
+        period_seconds: 300,
     });
     for (queue, logical) in [
         (names.dead_letter_queue(), "alarm-order-dlq-age"),
@@ -113,6 +143,7 @@ pub fn alarms(names: &Names, watched: &Watched) -> Vec<Alarm> {
             dimensions: vec![("QueueName", Output::new(queue))],
             statistic: "Maximum",
             threshold: DEAD_LETTER_AGE_ALARM_SECONDS,
+            period_seconds: 300,
         });
     }
     alarms
@@ -203,7 +234,7 @@ pub fn create(ctx: &Context, names: &Names, watched: Watched) {
                 .metric_name(alarm.metric)
                 .dimensions(dimensions)
                 .statistic(alarm.statistic)
-                .period(300)
+                .period(alarm.period_seconds)
                 .evaluation_periods(1)
                 .threshold(alarm.threshold)
                 .comparison_operator("GreaterThanThreshold")

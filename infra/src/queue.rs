@@ -1,13 +1,11 @@
-//! The order queue, its dead-letter queue, and the alarm that says the DLQ is not empty.
+//! The order queue and its dead-letter queue (whose alarms are in `monitoring`).
 
-use crate::aws::cloudwatch::metric_alarm;
 use crate::aws::sqs::queue;
 use orders_blueprint::{
     DLQ_RETENTION_SECONDS, Names, QUEUE_RETENTION_SECONDS, QUEUE_VISIBILITY_TIMEOUT_SECONDS,
     redrive_policy,
 };
 use pulumi_gestalt_rust::{Context, Output};
-use std::collections::HashMap;
 
 pub struct Queues {
     pub queue_arn: Output<String>,
@@ -15,7 +13,7 @@ pub struct Queues {
     pub dlq_url: Output<String>,
 }
 
-pub fn create(ctx: &Context, names: &Names, alarm_topic_arn: &Output<String>) -> Queues {
+pub fn create(ctx: &Context, names: &Names) -> Queues {
     let dlq = dead_letter_queue(ctx, "order-dlq", names.dead_letter_queue());
 
     let queue = queue::create(
@@ -28,15 +26,6 @@ pub fn create(ctx: &Context, names: &Names, alarm_topic_arn: &Output<String>) ->
             .sqs_managed_sse_enabled(true)
             .redrive_policy(dlq.arn.map(|arn| redrive_policy(&arn)))
             .build_struct(),
-    );
-
-    // Any message in the DLQ is an order nobody will process: alarm at the first one.
-    not_empty_alarm(
-        ctx,
-        "order-dlq-alarm",
-        names.dead_letter_queue(),
-        "Orders reached the dead-letter queue after 3 failed receives: inspect and redrive them.",
-        alarm_topic_arn,
     );
 
     Queues {
@@ -57,34 +46,4 @@ pub fn dead_letter_queue(ctx: &Context, logical_name: &str, name: String) -> que
             .sqs_managed_sse_enabled(true)
             .build_struct(),
     )
-}
-
-/// An alarm, to the alarms topic, at the first message visible in the queue `queue_name`
-/// (and an all-clear once it is empty again).
-pub fn not_empty_alarm(
-    ctx: &Context,
-    logical_name: &str,
-    queue_name: String,
-    description: &str,
-    alarm_topic_arn: &Output<String>,
-) {
-    metric_alarm::create(
-        ctx,
-        logical_name,
-        metric_alarm::MetricAlarmArgs::builder()
-            .name(format!("{queue_name}-not-empty"))
-            .alarm_description(description)
-            .namespace("AWS/SQS")
-            .metric_name("ApproximateNumberOfMessagesVisible")
-            .dimensions(HashMap::from([("QueueName".to_string(), queue_name)]))
-            .statistic("Maximum")
-            .period(60)
-            .evaluation_periods(1)
-            .threshold(0.0)
-            .comparison_operator("GreaterThanThreshold")
-            .treat_missing_data("notBreaching")
-            .alarm_actions(alarm_topic_arn.map(|arn| vec![arn]))
-            .ok_actions(alarm_topic_arn.map(|arn| vec![arn]))
-            .build_struct(),
-    );
 }

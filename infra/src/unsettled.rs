@@ -22,7 +22,6 @@ const EVENTS: &str = "events.amazonaws.com";
 pub struct Inputs<'a> {
     pub state_machine_arn: &'a Output<String>,
     pub manage_order_state: &'a Function,
-    pub alarm_topic_arn: &'a Output<String>,
 }
 
 /// The queue policy that lets this rule, and nothing else, put its undeliverable events in
@@ -109,13 +108,5 @@ pub fn create(ctx: &Context, names: &Names, inputs: Inputs) -> Output<String> {
             .build_struct(),
     );
 
-    crate::queue::not_empty_alarm(
-        ctx,
-        "unsettled-dlq-alarm",
-        names.unsettled_dead_letter_queue(),
-        "An execution ended unsettled and manage-order-state could not take the news for a \
-         day: its order may not be final. Read the event in this queue and settle the order.",
-        inputs.alarm_topic_arn,
-    );
     dlq.url
 }

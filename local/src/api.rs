@@ -50,7 +50,7 @@ impl Throttle {
     pub fn new(rate: f64, burst: NonZeroU32) -> anyhow::Result<Self> {
         anyhow::ensure!(
             rate.is_finite() && rate > 0.0,
-            "the throttle rate must be positive"
+            "the throttle rate must be a positive number of requests a second, not {rate}"
         );
         let quota = Quota::with_period(Duration::from_secs_f64(1.0 / rate))
             .ok_or_else(|| anyhow::anyhow!("the throttle rate is too high"))?

@@ -28,7 +28,8 @@ pub struct Config {
     /// How to run the emulator (`MOTO_SERVER`, default the project's launcher).
     pub emulator: orders_emulator::EmulatorCommand,
     /// The API's throttle, as the stack's stage sets it: requests a second
-    /// (`ORDERS_THROTTLING_RATE_LIMIT`) and burst (`ORDERS_THROTTLING_BURST_LIMIT`).
+    /// (`ORDERS_THROTTLING_RATE_LIMIT`, checked by `api::Throttle`) and burst
+    /// (`ORDERS_THROTTLING_BURST_LIMIT`).
     pub throttling_rate_limit: f64,
     pub throttling_burst_limit: NonZeroU32,
     /// How long the API waits for the queue before a 504 (`ORDERS_INTEGRATION_TIMEOUT_MS`,
@@ -66,12 +67,6 @@ impl Config {
             env::THROTTLING_RATE_LIMIT,
             orders_blueprint::api::THROTTLING_RATE_LIMIT,
         )?;
-        if !(throttling_rate_limit.is_finite() && throttling_rate_limit > 0.0) {
-            bail!(
-                "environment variable {}: must be positive",
-                env::THROTTLING_RATE_LIMIT
-            );
-        }
         let throttling_burst_limit = optional_env(
             env::THROTTLING_BURST_LIMIT,
             NonZeroU32::new(orders_blueprint::api::THROTTLING_BURST_LIMIT)
@@ -81,14 +76,11 @@ impl Config {
             env::INTEGRATION_TIMEOUT_MS,
             u64::from(orders_blueprint::api::INTEGRATION_TIMEOUT_MS),
         )?);
-        let execution_timeout_seconds = std::env::var(env::EXECUTION_TIMEOUT_SECONDS)
-            .ok()
-            .map(|raw| {
-                raw.trim().parse::<u32>().ok().filter(|s| *s > 0).with_context(|| {
-                    format!("environment variable {}: must be a positive number of seconds, not {raw:?}", env::EXECUTION_TIMEOUT_SECONDS)
-                })
-            })
-            .transpose()?;
+        // No default of its own: unset, the stack's applies.
+        let execution_timeout_seconds = std::env::var_os(env::EXECUTION_TIMEOUT_SECONDS)
+            .map(|_| optional_env(env::EXECUTION_TIMEOUT_SECONDS, NonZeroU32::MIN))
+            .transpose()?
+            .map(NonZeroU32::get);
         Ok(Self {
             port,
             integration_timeout,

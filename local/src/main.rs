@@ -50,6 +50,13 @@ async fn main() -> ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let config = Config::from_env()?;
+    let throttle = api::Throttle::new(config.throttling_rate_limit, config.throttling_burst_limit)
+        .with_context(|| {
+            format!(
+                "environment variable {}",
+                orders_local::env::THROTTLING_RATE_LIMIT
+            )
+        })?;
     let api_listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
         .await
         .with_context(|| {
@@ -141,7 +148,7 @@ async fn run() -> anyhow::Result<()> {
         sqs,
         queue_url: stack.queue_url.clone(),
         store,
-        throttle: api::Throttle::new(config.throttling_rate_limit, config.throttling_burst_limit)?,
+        throttle,
         queue_timeout: config.integration_timeout,
     }));
     println!(
