@@ -59,10 +59,17 @@ pub async fn run(orders: usize, concurrency: usize) -> anyhow::Result<Value> {
     let cpu_before = (cpu_seconds(runner.id())?, cpu_seconds(emulator_pid)?);
 
     let started = Instant::now();
-    let bodies = (0..orders)
-        .map(|i| json!({"user_id": format!("bench-{i}"), "restaurant_id": "r", "quantity": 1}));
-    let posted =
-        client::post_orders(&reqwest::Client::new(), &ready.api_url, bodies, concurrency).await?;
+    let bodies =
+        (0..orders).map(|i| json!({"restaurant_id": format!("r-{}", i % 7), "quantity": 1}));
+    // Signed in as a demo user, as every customer is.
+    let token = ready.sign_in.id_token("alice").await?;
+    let http = reqwest::Client::builder()
+        .default_headers(reqwest::header::HeaderMap::from_iter([(
+            reqwest::header::AUTHORIZATION,
+            token.parse()?,
+        )]))
+        .build()?;
+    let posted = client::post_orders(&http, &ready.api_url, bodies, concurrency).await?;
     let accepted = posted.iter().filter(|p| p.status == 204).count();
     let posting = started.elapsed();
 

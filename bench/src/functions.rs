@@ -35,7 +35,7 @@ pub struct Subject {
 pub const BASELINE: &str = "orders-baseline";
 
 pub fn subjects() -> Vec<Subject> {
-    let message = json!({"order_id": "bench-1", "order": {"user_id": "u", "restaurant_id": "r", "quantity": 2}});
+    let message = json!({"order_id": "bench-1", "user_id": "u", "order": {"restaurant_id": "r", "quantity": 2}});
     vec![
         Subject {
             name: BASELINE,
@@ -51,7 +51,7 @@ pub fn subjects() -> Vec<Subject> {
             name: orders_blueprint::MANAGE_ORDER_STATE,
             // A payment status without its payment: refused before any call.
             quick_event: json!({"action": "set_status", "order_id": "bench-1", "status": "PAYMENT_OK"}),
-            working_event: json!({"action": "create", "order_id": "bench-1", "order": message["order"]}),
+            working_event: json!({"action": "create", "order_id": "bench-1", "order": {"user_id": "u", "restaurant_id": "r", "quantity": 2}}),
         },
         Subject {
             name: orders_blueprint::PROCESS_PAYMENT,

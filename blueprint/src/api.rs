@@ -20,6 +20,13 @@ pub const INTEGRATION_TIMEOUT_MS: u32 = 29_000;
 /// route that id is the order's, so a client whose order timed out can look it up.
 pub const REQUEST_ID_HEADER: &str = "x-amz-apigw-id";
 
+/// The routes, each behind the Cognito authorizer: (method, resource path).
+pub const ROUTES: [(&str, &str); 3] = [
+    ("POST", "/orders"),
+    ("GET", "/orders"),
+    ("GET", "/orders/{id}"),
+];
+
 /// Where a new order can be read, relative to the host: the request's own path (with the
 /// stage in front in the cloud) followed by the order id.
 pub fn order_location(orders_path: &str, order_id: &str) -> String {
@@ -30,6 +37,9 @@ pub fn order_location(orders_path: &str, order_id: &str) -> String {
 pub mod message {
     /// Comes before the validator's own words about what is wrong with the body.
     pub const INVALID_ORDER: &str = "invalid order: ";
+    /// No token, or one the authorizer refuses (malformed, forged, expired, of another pool
+    /// or client, an access token): one answer for all, as it tells nobody which.
+    pub const UNAUTHORIZED: &str = "sign in first: the Authorization header must hold a valid Cognito ID token of this API's user pool";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "Content-Type must be application/json";
     /// An unknown path, or a method the path does not have.
     pub const NO_SUCH_ROUTE: &str = "no such route";

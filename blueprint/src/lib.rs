@@ -4,6 +4,7 @@
 //! *stack* is one deployment of this blueprint, configured by its `Pulumi.<stack>.yaml`.)
 
 pub mod api;
+pub mod auth;
 pub mod workflow;
 
 use orders_core::settings::env;
@@ -106,7 +107,16 @@ pub const QUEUE_RETENTION_SECONDS: u32 = 4 * 24 * 3600;
 /// Fourteen days, the most SQS allows: time for a person to look at a poisoned order.
 pub const DLQ_RETENTION_SECONDS: u32 = 14 * 24 * 3600;
 /// The table's partition key.
-pub const TABLE_KEY: &str = "order_id";
+pub const TABLE_KEY: &str = orders_core::table::KEY;
+
+/// The table's index of each user's orders, newest last (`GET /orders` reads it backwards).
+pub mod user_index {
+    pub use orders_core::table::{
+        USER_INDEX as NAME, USER_INDEX_HASH_KEY as HASH_KEY, USER_INDEX_RANGE_KEY as RANGE_KEY,
+    };
+    /// Every attribute: a page of orders is one query, with no read of the table after it.
+    pub const PROJECTION: &str = "ALL";
+}
 
 /// The names of a stack's resources, all derived from one prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +180,21 @@ impl Names {
         format!("{}-execution-unsettled-dlq", self.prefix)
     }
 
+    /// The Cognito user pool of the API's customers.
+    pub fn user_pool(&self) -> String {
+        format!("{}-users", self.prefix)
+    }
+
+    /// The pool's app client through which customers sign in.
+    pub fn user_pool_client(&self) -> String {
+        format!("{}-app", self.prefix)
+    }
+
+    /// The API's Cognito authorizer.
+    pub fn authorizer(&self) -> String {
+        format!("{}-users", self.prefix)
+    }
+
     pub fn function(&self, function: &str) -> String {
         format!("{}-{function}", self.prefix)
     }
@@ -205,6 +230,8 @@ mod tests {
             names.unsettled_dead_letter_queue(),
             names.api(),
             names.dashboard(),
+            names.user_pool(),
+            names.user_pool_client(),
         ];
         all.extend(FUNCTIONS.iter().map(|f| names.function(f.name)));
         assert!(all.iter().all(|n| n.starts_with("orders-dev-")));

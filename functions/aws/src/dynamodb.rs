@@ -1,8 +1,9 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use orders_core::table::{KEY, USER_INDEX, USER_INDEX_HASH_KEY, USER_INDEX_RANGE_KEY};
 use orders_core::{
-    DependencyError, Dispatch, Inserted, Order, OrderId, OrderReader, OrderStatus, OrderStore,
-    StatusChange,
+    DependencyError, Dispatch, Inserted, Order, OrderId, OrderPage, OrderReader, OrderStatus,
+    OrderStore, Position, StatusChange, UserId,
 };
 use serde::Serialize;
 
@@ -49,14 +50,70 @@ impl OrderReader for DynamoOrderStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("order_id", Self::key(id))
+            .key(KEY, Self::key(id))
             .consistent_read(true)
             .send()
             .await
             .map_err(|e| dependency_error(SERVICE, e))?;
         output.item.map(decode).transpose()
     }
+
+    async fn list(
+        &self,
+        user: &UserId,
+        limit: usize,
+        after: Option<&Position>,
+    ) -> Result<OrderPage, DependencyError> {
+        // One more than asked: whether it comes back says whether there is a next page.
+        let asked = i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX);
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(USER_INDEX)
+            .key_condition_expression("#user = :user")
+            .expression_attribute_names("#user", USER_INDEX_HASH_KEY)
+            .expression_attribute_values(":user", AttributeValue::S(user.to_string()))
+            .scan_index_forward(false)
+            .limit(asked);
+        if let Some(after) = after {
+            // The index's key and the table's: where the previous page stopped.
+            let created_at = serde_dynamo::to_attribute_value(OrderTime(after.created_at))
+                .map_err(|e| DependencyError::new(SERVICE, format!("cannot encode a time: {e}")))?;
+            query = query.set_exclusive_start_key(Some(
+                [
+                    (
+                        USER_INDEX_HASH_KEY.to_owned(),
+                        AttributeValue::S(user.to_string()),
+                    ),
+                    (USER_INDEX_RANGE_KEY.to_owned(), created_at),
+                    (KEY.to_owned(), Self::key(&after.order_id)),
+                ]
+                .into(),
+            ));
+        }
+        let output = query
+            .send()
+            .await
+            .map_err(|e| dependency_error(SERVICE, e))?;
+        let orders = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        // A page cut short by DynamoDB's 1 MB limit has a next page too.
+        Ok(OrderPage::cut(
+            orders,
+            limit,
+            output.last_evaluated_key.is_some(),
+        ))
+    }
 }
+
+/// A creation time as the table stores it (the order's own field, so the same width).
+#[derive(Serialize)]
+struct OrderTime(#[serde(with = "orders_core::stored_time")] chrono::DateTime<chrono::Utc>);
 
 impl OrderStore for DynamoOrderStore {
     async fn insert(&self, order: &Order) -> Result<Inserted, DependencyError> {
@@ -94,7 +151,7 @@ impl OrderStore for DynamoOrderStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("order_id", Self::key(id))
+            .key(KEY, Self::key(id))
             .condition_expression("#status = :from")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#updated_at", "updated_at")
@@ -167,9 +224,9 @@ impl DynamoOrderStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("order_id", Self::key(id))
+            .key(KEY, Self::key(id))
             .condition_expression("attribute_exists(#id) AND attribute_not_exists(#attr)")
-            .expression_attribute_names("#id", "order_id")
+            .expression_attribute_names("#id", KEY)
             .expression_attribute_names("#attr", attribute)
             .expression_attribute_values(":value", new_value);
         request = match updated_at {

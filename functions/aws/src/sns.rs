@@ -40,7 +40,7 @@ impl Notifier for SnsNotifier {
             .topic_arn(&self.topic_arn)
             .subject(&notification.subject)
             .message(&notification.message)
-            .message_attributes("user_id", string_attribute(&notification.user_id)?)
+            .message_attributes("user_id", string_attribute(notification.user_id.as_str())?)
             .message_attributes("status", string_attribute(notification.status.as_str())?)
             .message_attributes(
                 "order_id",

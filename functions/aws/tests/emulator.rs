@@ -6,7 +6,8 @@ use chrono::Utc;
 use orders_aws::{DynamoOrderStore, SfnWorkflows, SnsDispatcher, SnsNotifier};
 use orders_core::{
     Dispatch, Inserted, NewOrder, Order, OrderId, OrderReader, OrderStatus, OrderStore,
-    OrderSubmission, Payment, PaymentOutcome, Started, StatusChange, WorkflowStarter, service,
+    OrderSubmission, Payment, PaymentOutcome, Started, StatusChange, UserId, WorkflowStarter,
+    service,
 };
 use orders_emulator::Emulator;
 use serde_json::{Value, json};
@@ -72,7 +73,7 @@ fn order_id(raw: &str) -> OrderId {
 
 fn new_order(quantity: u8) -> NewOrder {
     NewOrder {
-        user_id: "Burger_20".into(),
+        user_id: UserId::parse("Burger_20").unwrap(),
         restaurant_id: "Restaurant 4".into(),
         quantity,
         note: Some("no onions".into()),
@@ -283,6 +284,58 @@ async fn paid_order_is_handed_to_its_restaurant_once() {
         json!({"order_id": "o-3", "restaurant_id": "Restaurant 4", "quantity": 5, "note": "no onions"})
     );
     assert_eq!(store.get(&id).await.unwrap().unwrap().dispatch, Some(first));
+}
+
+#[tokio::test]
+async fn a_users_orders_are_listed_newest_first_from_the_index_page_by_page() {
+    let emulator =
+        Emulator::start(&orders_emulator::EmulatorCommand::from_env()).expect("start the emulator");
+    let config = emulator.sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    create_table(&config).await;
+    let store = DynamoOrderStore::new(client.clone(), TABLE);
+    let alice = UserId::parse("alice-sub").unwrap();
+    let bob = UserId::parse("bob-sub").unwrap();
+    // Times that sort wrongly as plain RFC 3339 text ("…00Z" after "…00.5Z").
+    let start: chrono::DateTime<Utc> = "2026-11-27T12:00:00Z".parse().unwrap();
+    let offsets_ms = [0, 500, 1000, 1001, 2500];
+    for (i, ms) in offsets_ms.iter().enumerate() {
+        let at = start + chrono::Duration::milliseconds(*ms);
+        for user in [&alice, &bob] {
+            let mut new = new_order(1);
+            new.user_id = user.clone();
+            let id = order_id(&format!("{}-{i}", &user.as_str()[..1]));
+            store.insert(&Order::received(id, new, at)).await.unwrap();
+        }
+    }
+
+    let mut listed = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = store.list(&alice, 2, after.as_ref()).await.unwrap();
+        pages += 1;
+        assert!(page.orders.len() <= 2);
+        assert!(page.orders.iter().all(|o| o.user_id == alice));
+        listed.extend(page.orders.iter().map(|o| o.order_id.to_string()));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(listed, ["a-4", "a-3", "a-2", "a-1", "a-0"]);
+    assert_eq!(pages, 3, "the last page says it is the last");
+    // Read back from the index: the orders whole, as stored.
+    let newest = store.list(&bob, 1, None).await.unwrap();
+    assert_eq!(newest.orders[0].order_id.as_str(), "b-4");
+    assert_eq!(
+        Some(&newest.orders[0]),
+        store
+            .get(&newest.orders[0].order_id)
+            .await
+            .unwrap()
+            .as_ref()
+    );
 }
 
 #[tokio::test]

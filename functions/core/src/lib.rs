@@ -17,16 +17,18 @@ mod ports;
 pub mod service;
 pub mod settings;
 mod status;
+pub mod stored_time;
+pub mod table;
 pub mod validation;
 
 pub use error::{DependencyError, OrderError};
 pub use model::{
-    Dispatch, Failure, InvalidOrderId, NewOrder, Notification, Order, OrderId, OrderSubmission,
-    Payment, PaymentOutcome,
+    Dispatch, Failure, InvalidOrderId, InvalidUserId, NewOrder, Notification, Order, OrderId,
+    OrderMessage, OrderRequest, OrderSubmission, Payment, PaymentOutcome, UserId,
 };
 pub use ports::{
-    Dispatcher, Inserted, Notifier, OrderReader, OrderStore, PaymentProcessor, Started,
-    StatusChange, WorkflowStarter,
+    Dispatcher, Inserted, Notifier, OrderPage, OrderReader, OrderStore, PaymentProcessor, Position,
+    Started, StatusChange, WorkflowStarter,
 };
 pub use settings::{SuccessProbability, WaitSeconds};
 pub use status::{OrderStatus, UnknownStatus};

@@ -6,7 +6,8 @@ use std::sync::Mutex;
 
 use crate::{
     DependencyError, Dispatch, Dispatcher, Inserted, Notification, Notifier, Order, OrderId,
-    OrderReader, OrderStatus, OrderStore, OrderSubmission, Started, StatusChange, WorkflowStarter,
+    OrderPage, OrderReader, OrderStatus, OrderStore, OrderSubmission, Position, Started,
+    StatusChange, UserId, WorkflowStarter,
 };
 
 /// A store call, to aim fault injection at.
@@ -14,6 +15,7 @@ use crate::{
 pub enum Operation {
     Insert,
     Get,
+    List,
     UpdateStatus,
     RecordDispatch,
     MarkNotified,
@@ -81,6 +83,31 @@ impl MemoryStore {
 impl OrderReader for MemoryStore {
     async fn get(&self, id: &OrderId) -> Result<Option<Order>, DependencyError> {
         Ok(self.call(Operation::Get)?.orders.get(id).cloned())
+    }
+
+    async fn list(
+        &self,
+        user: &UserId,
+        limit: usize,
+        after: Option<&Position>,
+    ) -> Result<OrderPage, DependencyError> {
+        let state = self.call(Operation::List)?;
+        // Newest first; orders of one instant by id, as the index's key order does not say.
+        let key = |position: Position| std::cmp::Reverse((position.created_at, position.order_id));
+        let start = after.cloned().map(key);
+        let mut orders: Vec<Order> = state
+            .orders
+            .values()
+            .filter(|order| &order.user_id == user)
+            .filter(|order| {
+                start
+                    .as_ref()
+                    .is_none_or(|start| key(Position::of(order)) > *start)
+            })
+            .cloned()
+            .collect();
+        orders.sort_by_key(|order| key(Position::of(order)));
+        Ok(OrderPage::cut(orders, limit, false))
     }
 }
 

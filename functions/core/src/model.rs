@@ -1,4 +1,4 @@
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -59,21 +59,69 @@ impl fmt::Display for OrderId {
     }
 }
 
-/// A valid order request, normalised (`quantity` is always a number here).
+/// Who ordered: the `sub` claim of the caller's Cognito ID token, which API Gateway's
+/// authorizer checked. Never taken from a request body.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UserId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a user id is 1 to 128 visible ASCII characters (a Cognito `sub`)")]
+pub struct InvalidUserId;
+
+impl UserId {
+    pub const MAX_LEN: usize = 128;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidUserId> {
+        let well_formed = !raw.is_empty()
+            && raw.len() <= Self::MAX_LEN
+            && raw.bytes().all(|b| b.is_ascii_graphic());
+        if well_formed {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(InvalidUserId)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for UserId {
+    type Error = InvalidUserId;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<UserId> for String {
+    fn from(id: UserId) -> Self {
+        id.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A valid request body of `POST /orders`, normalised (`quantity` is always a number here).
 ///
-/// Deserialising one runs the schema validation, so a `NewOrder` that exists is valid,
-/// whichever door it came in by (HTTP body, queue message, execution input).
+/// Deserialising one runs the schema validation, so an `OrderRequest` that exists is valid,
+/// whichever door it came in by (HTTP body, queue message).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "serde_json::Value")]
-pub struct NewOrder {
-    pub user_id: String,
+pub struct OrderRequest {
     pub restaurant_id: String,
     pub quantity: u8,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
-impl TryFrom<serde_json::Value> for NewOrder {
+impl TryFrom<serde_json::Value> for OrderRequest {
     type Error = ValidationError;
 
     fn try_from(body: serde_json::Value) -> Result<Self, Self::Error> {
@@ -81,7 +129,61 @@ impl TryFrom<serde_json::Value> for NewOrder {
     }
 }
 
-/// The queue message (**contract**) and, normalised, the Step Functions execution input.
+/// A valid order and who placed it: what the workflow saves. In JSON, the request's fields
+/// with `user_id` beside them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "serde_json::Value")]
+pub struct NewOrder {
+    pub user_id: UserId,
+    pub restaurant_id: String,
+    pub quantity: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl NewOrder {
+    pub fn new(user_id: UserId, request: OrderRequest) -> Self {
+        Self {
+            user_id,
+            restaurant_id: request.restaurant_id,
+            quantity: request.quantity,
+            note: request.note,
+        }
+    }
+}
+
+impl TryFrom<serde_json::Value> for NewOrder {
+    type Error = ValidationError;
+
+    fn try_from(mut order: serde_json::Value) -> Result<Self, Self::Error> {
+        let user = order
+            .as_object_mut()
+            .and_then(|fields| fields.remove("user_id"));
+        let user_id = user
+            .as_ref()
+            .and_then(serde_json::Value::as_str)
+            .ok_or(InvalidUserId)
+            .and_then(UserId::parse)
+            .map_err(|invalid| ValidationError {
+                field: Some("user_id".into()),
+                message: invalid.to_string(),
+            })?;
+        Ok(Self::new(user_id, validation::validate(&order)?))
+    }
+}
+
+/// The queue message (**contract**): the order id and the user, both set by the API, and
+/// the body as the client sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderMessage {
+    pub order_id: OrderId,
+    pub user_id: UserId,
+    pub order: OrderRequest,
+}
+
+/// The Step Functions execution input (**contract** with `asl/order.asl.json`): the order
+/// with its user, normalised.
 ///
 /// Serialising it is deterministic for a given message (no clock, fixed field order), so a
 /// redelivered message starts an execution with the same name and the same input.
@@ -90,6 +192,15 @@ impl TryFrom<serde_json::Value> for NewOrder {
 pub struct OrderSubmission {
     pub order_id: OrderId,
     pub order: NewOrder,
+}
+
+impl From<OrderMessage> for OrderSubmission {
+    fn from(message: OrderMessage) -> Self {
+        Self {
+            order_id: message.order_id,
+            order: NewOrder::new(message.user_id, message.order),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,13 +255,16 @@ impl Failure {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     pub order_id: OrderId,
-    pub user_id: String,
+    pub user_id: UserId,
+    /// Written at a fixed width, so that the index on user and creation time sorts it in
+    /// time order.
+    #[serde(with = "crate::stored_time")]
+    pub created_at: DateTime<Utc>,
     pub restaurant_id: String,
     pub quantity: u8,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     pub status: OrderStatus,
-    pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<Payment>,
@@ -165,14 +279,16 @@ pub struct Order {
 
 impl Order {
     pub fn received(order_id: OrderId, new: NewOrder, now: DateTime<Utc>) -> Self {
+        // Kept to the precision it is stored with, so the order read back is this one.
+        let now = now.trunc_subsecs(crate::stored_time::DIGITS);
         Self {
             order_id,
             user_id: new.user_id,
             restaurant_id: new.restaurant_id,
             quantity: new.quantity,
             note: new.note,
-            status: OrderStatus::Received,
             created_at: now,
+            status: OrderStatus::Received,
             updated_at: now,
             payment: None,
             dispatch: None,
@@ -186,7 +302,7 @@ impl Order {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notification {
     pub order_id: OrderId,
-    pub user_id: String,
+    pub user_id: UserId,
     pub status: OrderStatus,
     pub subject: String,
     pub message: String,
@@ -244,7 +360,7 @@ mod tests {
 
     fn sample_order(status: OrderStatus) -> Order {
         let new = NewOrder {
-            user_id: "Burger_20".into(),
+            user_id: UserId::parse("Burger_20").unwrap(),
             restaurant_id: "Restaurant 4".into(),
             quantity: 3,
             note: None,
@@ -280,23 +396,82 @@ mod tests {
     }
 
     #[test]
-    fn submission_normalises_a_string_quantity() {
-        let message = json!({"order_id": "id-1", "order": {"user_id": "u", "restaurant_id": "r", "quantity": "3"}});
-        let submission: OrderSubmission = serde_json::from_value(message).unwrap();
+    fn a_message_becomes_a_normalised_submission_with_its_user() {
+        let message = json!({"order_id": "id-1", "user_id": "u", "order": {"restaurant_id": "r", "quantity": "3"}});
+        let message: OrderMessage = serde_json::from_value(message).unwrap();
+        let submission = OrderSubmission::from(message);
         assert_eq!(submission.order.quantity, 3);
+        let written = serde_json::to_string(&submission).unwrap();
         assert_eq!(
-            serde_json::to_string(&submission).unwrap(),
+            written,
             r#"{"order_id":"id-1","order":{"user_id":"u","restaurant_id":"r","quantity":3}}"#
         );
+        let back: OrderSubmission = serde_json::from_str(&written).unwrap();
+        assert_eq!(back, submission);
     }
 
     #[test]
-    fn submission_with_an_invalid_order_is_refused_with_the_field_named() {
-        let message = json!({"order_id": "id-1", "order": {"user_id": "u", "restaurant_id": "r", "quantity": 0}});
-        let err = serde_json::from_value::<OrderSubmission>(message).unwrap_err();
-        assert!(err.to_string().contains("quantity"), "{err}");
-        let message = json!({"order_id": "bad id", "order": {"user_id": "u", "restaurant_id": "r", "quantity": 1}});
-        assert!(serde_json::from_value::<OrderSubmission>(message).is_err());
+    fn a_message_with_an_invalid_order_or_user_is_refused_with_the_field_named() {
+        let refused = |message: serde_json::Value| {
+            serde_json::from_value::<OrderMessage>(message)
+                .unwrap_err()
+                .to_string()
+        };
+        let err = refused(
+            json!({"order_id": "id-1", "user_id": "u", "order": {"restaurant_id": "r", "quantity": 0}}),
+        );
+        assert!(err.contains("quantity"), "{err}");
+        let err = refused(
+            json!({"order_id": "bad id", "user_id": "u", "order": {"restaurant_id": "r", "quantity": 1}}),
+        );
+        assert!(err.contains("order id"), "{err}");
+        // No authorizer, no user: the template writes an empty `sub`.
+        let err = refused(
+            json!({"order_id": "id-1", "user_id": "", "order": {"restaurant_id": "r", "quantity": 1}}),
+        );
+        assert!(err.contains("user id"), "{err}");
+        // A body that names its own user is refused, even on the queue.
+        let err = refused(
+            json!({"order_id": "id-1", "user_id": "u", "order": {"user_id": "v", "restaurant_id": "r", "quantity": 1}}),
+        );
+        assert!(err.contains("user_id"), "{err}");
+    }
+
+    #[test]
+    fn a_new_order_needs_its_user() {
+        let without = json!({"restaurant_id": "r", "quantity": 1});
+        let err = serde_json::from_value::<NewOrder>(without).unwrap_err();
+        assert!(err.to_string().contains("user id"), "{err}");
+        for bad in ["", "has space", "ü"] {
+            let order = json!({"user_id": bad, "restaurant_id": "r", "quantity": 1});
+            assert!(
+                serde_json::from_value::<NewOrder>(order).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn creation_times_are_stored_at_one_width_so_text_order_is_time_order() {
+        let times = [
+            "2026-11-27T15:00:00Z",
+            "2026-11-27T15:00:00.000001Z",
+            "2026-11-27T15:00:00.5Z",
+            "2026-11-27T15:00:01Z",
+        ];
+        let mut written = Vec::new();
+        for time in times {
+            let mut order = sample_order(OrderStatus::Received);
+            order.created_at = time.parse().unwrap();
+            let json = serde_json::to_value(&order).unwrap();
+            let text = json["created_at"].as_str().unwrap().to_owned();
+            assert_eq!(text.len(), 27, "{text}");
+            assert_eq!(serde_json::from_value::<Order>(json).unwrap(), order);
+            written.push(text);
+        }
+        let mut sorted = written.clone();
+        sorted.sort();
+        assert_eq!(sorted, written);
     }
 
     #[test]
@@ -328,7 +503,7 @@ mod tests {
             let n = Notification::for_order(&sample_order(status));
             assert!(n.subject.contains("abc-123") && n.subject.contains(status.as_str()));
             assert!(n.message.contains("abc-123") && n.message.contains(status.as_str()));
-            assert_eq!(n.user_id, "Burger_20");
+            assert_eq!(n.user_id.as_str(), "Burger_20");
             assert_eq!(n.status, status);
         }
     }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     DependencyError, Dispatch, Failure, Notification, Order, OrderId, OrderStatus, OrderSubmission,
-    Payment,
+    Payment, UserId,
 };
 
 /// What inserting a new order found.
@@ -27,6 +27,46 @@ pub struct StatusChange {
     pub failure: Option<Failure>,
 }
 
+/// Where a page of a user's orders ends: the last order it holds. The next page starts
+/// after it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Position {
+    pub created_at: DateTime<Utc>,
+    pub order_id: OrderId,
+}
+
+impl Position {
+    pub fn of(order: &Order) -> Self {
+        Self {
+            created_at: order.created_at,
+            order_id: order.order_id.clone(),
+        }
+    }
+}
+
+/// One page of a user's orders, newest first, and where the next page starts (`None`: this
+/// was the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderPage {
+    pub orders: Vec<Order>,
+    pub next: Option<Position>,
+}
+
+impl OrderPage {
+    /// The page of the first `limit` of `orders`; `more`: the store holds orders past the
+    /// ones given. The next page starts after the last order of this one.
+    pub fn cut(mut orders: Vec<Order>, limit: usize, more: bool) -> Self {
+        let more = more || orders.len() > limit;
+        orders.truncate(limit);
+        let next = if more {
+            orders.last().map(Position::of)
+        } else {
+            None
+        };
+        Self { orders, next }
+    }
+}
+
 /// Reading the `Orders` table: all that a reader (get-order) is given.
 pub trait OrderReader: Send + Sync {
     /// Reads an order, consistently (a read after a write sees the write).
@@ -34,6 +74,15 @@ pub trait OrderReader: Send + Sync {
         &self,
         id: &OrderId,
     ) -> impl Future<Output = Result<Option<Order>, DependencyError>> + Send;
+
+    /// Up to `limit` of `user`'s orders, newest first, starting after `after`. Read from an
+    /// index, so an order stored a moment ago may not be listed yet.
+    fn list(
+        &self,
+        user: &UserId,
+        limit: usize,
+        after: Option<&Position>,
+    ) -> impl Future<Output = Result<OrderPage, DependencyError>> + Send;
 }
 
 /// The `Orders` table, read and written. Every write is conditional, which is what makes

@@ -120,7 +120,7 @@ mod tests {
 
     fn new_order(quantity: u8) -> NewOrder {
         NewOrder {
-            user_id: "u-1".into(),
+            user_id: crate::UserId::parse("u-1").unwrap(),
             restaurant_id: "r-1".into(),
             quantity,
             note: None,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::sync::LazyLock;
 
-use crate::NewOrder;
+use crate::OrderRequest;
 
 /// The request body schema (JSON Schema draft 4, the dialect API Gateway models use).
 pub const SCHEMA_JSON: &str = include_str!("../../../schema/order-request.schema.json");
@@ -37,7 +37,7 @@ pub struct ValidationError {
 }
 
 /// Checks a body against the schema and returns the normalised order.
-pub fn validate(body: &Value) -> Result<NewOrder, ValidationError> {
+pub fn validate(body: &Value) -> Result<OrderRequest, ValidationError> {
     let mut problems: Vec<(Option<String>, String)> = Vec::new();
     for error in VALIDATOR.iter_errors(body) {
         let problem = describe(error.kind(), error.instance_path().as_str());
@@ -60,8 +60,7 @@ pub fn validate(body: &Value) -> Result<NewOrder, ValidationError> {
         field: None,
         message: format!("invalid order: {e}"),
     })?;
-    Ok(NewOrder {
-        user_id: raw.user_id,
+    Ok(OrderRequest {
         restaurant_id: raw.restaurant_id,
         quantity: raw.quantity.value().ok_or_else(|| ValidationError {
             field: Some("quantity".into()),
@@ -80,11 +79,16 @@ fn describe(kind: &ValidationErrorKind, instance_path: &str) -> (Option<String>,
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let names: Vec<String> = unexpected.iter().map(|n| format!("`{n}`")).collect();
-            let message = format!(
+            let mut message = format!(
                 "unknown field {}; the fields are {}",
                 names.join(", "),
                 known_fields().join(", ")
             );
+            if unexpected.iter().any(|name| name == "user_id") {
+                message.push_str(
+                    " (an order is the signed-in user's: the API takes the user from the token)",
+                );
+            }
             (unexpected.first().cloned(), message)
         }
         _ => match instance_path.trim_start_matches('/').split('/').next() {
@@ -112,7 +116,6 @@ fn field_description(field: &str) -> &'static str {
 
 #[derive(Deserialize)]
 struct RawOrder {
-    user_id: String,
     restaurant_id: String,
     quantity: RawQuantity,
     #[serde(default)]
@@ -149,7 +152,7 @@ mod tests {
     use serde_json::json;
 
     fn body(quantity: Value) -> Value {
-        json!({"user_id": "Burger_20", "restaurant_id": "Restaurant 4", "quantity": quantity})
+        json!({"restaurant_id": "Restaurant 4", "quantity": quantity})
     }
 
     fn refused(body: Value) -> ValidationError {
@@ -161,8 +164,7 @@ mod tests {
         let order = validate(&body(json!("3"))).unwrap();
         assert_eq!(
             order,
-            NewOrder {
-                user_id: "Burger_20".into(),
+            OrderRequest {
                 restaurant_id: "Restaurant 4".into(),
                 quantity: 3,
                 note: None
@@ -213,22 +215,18 @@ mod tests {
 
     #[test]
     fn names_a_missing_field() {
-        let err = refused(json!({"user_id": "u", "quantity": 1}));
+        let err = refused(json!({"quantity": 1}));
         assert_eq!(err.field.as_deref(), Some("restaurant_id"));
         assert_eq!(err.message, "missing required field `restaurant_id`");
     }
 
     #[test]
     fn names_every_problem_once() {
-        let err = refused(json!({"user_id": "", "quantity": 0}));
-        assert!(err.message.contains("`user_id` must be"), "{err}");
-        assert!(
-            err.message
-                .contains("missing required field `restaurant_id`"),
-            "{err}"
-        );
+        let err = refused(json!({"restaurant_id": "", "quantity": 0, "note": 1}));
+        assert!(err.message.contains("`restaurant_id` must be"), "{err}");
+        assert!(err.message.contains("`note` must be"), "{err}");
         assert!(err.message.contains("`quantity` must be"), "{err}");
-        assert_eq!(err.message.matches("`user_id`").count(), 1, "{err}");
+        assert_eq!(err.message.matches("`restaurant_id`").count(), 1, "{err}");
     }
 
     #[test]
@@ -239,8 +237,17 @@ mod tests {
         assert_eq!(err.field.as_deref(), Some("price"));
         assert_eq!(
             err.message,
-            "unknown field `price`; the fields are note, quantity, restaurant_id, user_id"
+            "unknown field `price`; the fields are note, quantity, restaurant_id"
         );
+    }
+
+    #[test]
+    fn refuses_a_user_in_the_body_and_says_where_the_user_comes_from() {
+        let mut b = body(json!(1));
+        b["user_id"] = json!("someone-else");
+        let err = refused(b);
+        assert_eq!(err.field.as_deref(), Some("user_id"));
+        assert!(err.message.contains("the user from the token"), "{err}");
     }
 
     #[test]
@@ -254,8 +261,8 @@ mod tests {
             json!(null),
         ] {
             let mut b = body(json!(1));
-            b["user_id"] = id.clone();
-            assert_eq!(refused(b).field.as_deref(), Some("user_id"), "{id}");
+            b["restaurant_id"] = id.clone();
+            assert_eq!(refused(b).field.as_deref(), Some("restaurant_id"), "{id}");
         }
         let mut b = body(json!(1));
         b["restaurant_id"] = json!("r".repeat(64));
@@ -303,9 +310,8 @@ mod tests {
             match validate(&b) {
                 Ok(order) => {
                     prop_assert!((1..=100).contains(&order.quantity));
-                    for id in [&order.user_id, &order.restaurant_id] {
-                        prop_assert!(!id.trim().is_empty() && id.chars().count() <= 64);
-                    }
+                    let id = &order.restaurant_id;
+                    prop_assert!(!id.trim().is_empty() && id.chars().count() <= 64);
                     prop_assert!(order.note.as_ref().is_none_or(|n| n.chars().count() <= 280));
                     let object = b.as_object().unwrap();
                     prop_assert!(object.keys().all(|k| known_fields().contains(&k.as_str())));

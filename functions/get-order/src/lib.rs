@@ -1,22 +1,31 @@
-//! get-order: `GET /orders/{id}` behind API Gateway (proxy integration).
+//! get-order: the caller's orders behind API Gateway (proxy integration), signed in
+//! through the API's Cognito authorizer.
 //!
-//! 200 with the order and its status, 404 if there is no such order (yet: with a
-//! `Retry-After`), 400 for an id that cannot be one. Bodies are JSON; errors are
-//! `{"message": ...}` and never carry internals (the failure cause, which may hold ARNs,
-//! stays in the table and the logs).
+//! - `GET /orders/{id}`: 200 with the order and its status; 404 if there is no such order
+//!   of the caller (yet: with a `Retry-After`), the same 404 for another user's order, so
+//!   that an answer never tells whether an id exists; 400 for an id that cannot be one.
+//! - `GET /orders?limit=&cursor=`: the caller's orders, newest first, a page at a time.
+//!
+//! Bodies are JSON; errors are `{"message": ...}` and never carry internals (the failure
+//! cause, which may hold ARNs, stays in the table and the logs).
 
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::{HeaderMap, HeaderValue, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use orders_core::{Dispatch, Order, OrderId, OrderReader, OrderStatus, Payment};
+use orders_core::{
+    Dispatch, Order, OrderId, OrderPage, OrderReader, OrderStatus, Payment, Position, UserId,
+};
 use serde::Serialize;
 
-/// The order as the API shows it (**contract** of `GET /orders/{id}`).
+/// The order as the API shows it (**contract** of `GET /orders/{id}` and of each item of
+/// `GET /orders`).
 #[derive(Debug, Serialize)]
 pub struct OrderView<'a> {
     pub order_id: &'a OrderId,
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     pub restaurant_id: &'a str,
     pub quantity: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,11 +63,35 @@ impl<'a> From<&'a Order> for OrderView<'a> {
     }
 }
 
+/// A page of `GET /orders` (**contract**): `next` is the cursor of the following page,
+/// `null` on the last.
+#[derive(Debug, Serialize)]
+pub struct OrderListView<'a> {
+    pub orders: Vec<OrderView<'a>>,
+    pub next: Option<String>,
+}
+
+/// The resource paths this function serves, as API Gateway names them in the event.
+pub const ORDERS_RESOURCE: &str = "/orders";
+pub const ORDER_RESOURCE: &str = "/orders/{id}";
+
+/// Orders per page of `GET /orders`: by default, and at most.
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+pub const MAX_PAGE_SIZE: usize = 50;
+
 /// Answers one request. Never fails: every outcome is an HTTP answer.
 pub async fn handle(
     orders: &impl OrderReader,
     request: &ApiGatewayProxyRequest,
 ) -> ApiGatewayProxyResponse {
+    // The authorizer lets no request through without a user; a request that has none did
+    // not come through it, and is read as nobody's.
+    let Some(caller) = caller(request) else {
+        return message(401, "the request has no signed-in user");
+    };
+    if request.resource.as_deref() == Some(ORDERS_RESOURCE) {
+        return list(orders, &caller, request).await;
+    }
     let Some(raw_id) = request.path_parameters.get("id") else {
         return message(400, "the path must name an order: /orders/{id}");
     };
@@ -67,13 +100,80 @@ pub async fn handle(
         Err(invalid) => return message(400, &invalid.to_string()),
     };
     match orders.get(&order_id).await {
-        Ok(Some(order)) => json(200, &OrderView::from(&order)),
-        Ok(None) => not_found(),
+        Ok(Some(order)) if order.user_id == caller => json(200, &OrderView::from(&order)),
+        // Another user's order is answered as one that does not exist.
+        Ok(_) => not_found(),
         Err(err) => {
             tracing::error!(%order_id, error = %err, "reading the order failed");
-            message(503, "the order could not be read just now; try again")
+            unavailable()
         }
     }
+}
+
+/// The signed-in user: the `sub` claim the Cognito authorizer passes on
+/// (`requestContext.authorizer.claims`, every claim a string).
+pub fn caller(request: &ApiGatewayProxyRequest) -> Option<UserId> {
+    let claims = request.request_context.authorizer.fields.get("claims")?;
+    UserId::parse(claims.get("sub")?.as_str()?).ok()
+}
+
+async fn list(
+    orders: &impl OrderReader,
+    caller: &UserId,
+    request: &ApiGatewayProxyRequest,
+) -> ApiGatewayProxyResponse {
+    let query = &request.query_string_parameters;
+    let limit = match query.first("limit") {
+        None => DEFAULT_PAGE_SIZE,
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(limit) if (1..=MAX_PAGE_SIZE).contains(&limit) => limit,
+            _ => {
+                return message(
+                    400,
+                    &format!("`limit` must be an integer from 1 to {MAX_PAGE_SIZE}"),
+                );
+            }
+        },
+    };
+    let after = match query.first("cursor").map(decode_cursor) {
+        None => None,
+        Some(Some(position)) => Some(position),
+        Some(None) => {
+            return message(
+                400,
+                "`cursor` must be the `next` of an earlier page, unchanged",
+            );
+        }
+    };
+    match orders.list(caller, limit, after.as_ref()).await {
+        Ok(OrderPage { orders, next }) => json(
+            200,
+            &OrderListView {
+                orders: orders.iter().map(OrderView::from).collect(),
+                next: next.as_ref().map(encode_cursor),
+            },
+        ),
+        Err(err) => {
+            tracing::error!(error = %err, "listing orders failed");
+            unavailable()
+        }
+    }
+}
+
+/// The cursor of the page after `position`: opaque to clients (URL-safe base64 of JSON),
+/// and safe in a query string as it is.
+pub fn encode_cursor(position: &Position) -> String {
+    let json = serde_json::to_vec(position).unwrap_or_default();
+    URL_SAFE_NO_PAD.encode(json)
+}
+
+fn decode_cursor(cursor: &str) -> Option<Position> {
+    let json = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
+fn unavailable() -> ApiGatewayProxyResponse {
+    message(503, "the orders could not be read just now; try again")
 }
 
 /// The workflow stores an order a moment after the API accepts it (locally a tenth of a
@@ -118,11 +218,39 @@ mod tests {
     use orders_core::{Failure, NewOrder, StatusChange, service};
     use serde_json::{Value, json};
 
-    fn get(id: Option<&str>) -> ApiGatewayProxyRequest {
+    const ALICE: &str = "0b7c3f1e-alice";
+    const BOB: &str = "5d2e9a40-bob";
+
+    /// A request as the authorizer passes it on: `user`'s claims, all strings.
+    fn signed_in(user: &str, resource: &str) -> ApiGatewayProxyRequest {
         let mut request = ApiGatewayProxyRequest::default();
+        request.resource = Some(resource.into());
+        request.request_context.authorizer.fields.insert(
+            "claims".into(),
+            json!({"sub": user, "token_use": "id", "email_verified": "true"}),
+        );
+        request
+    }
+
+    fn get(id: Option<&str>) -> ApiGatewayProxyRequest {
+        get_as(ALICE, id)
+    }
+
+    fn get_as(user: &str, id: Option<&str>) -> ApiGatewayProxyRequest {
+        let mut request = signed_in(user, ORDER_RESOURCE);
         if let Some(id) = id {
             request.path_parameters.insert("id".into(), id.into());
         }
+        request
+    }
+
+    fn list_as(user: &str, query: &[(&str, &str)]) -> ApiGatewayProxyRequest {
+        let mut request = signed_in(user, ORDERS_RESOURCE);
+        request.query_string_parameters = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<std::collections::HashMap<_, _>>()
+            .into();
         request
     }
 
@@ -134,13 +262,17 @@ mod tests {
     }
 
     async fn stored(store: &MemoryStore) {
+        stored_for(store, ALICE, "o-1", Utc::now()).await;
+    }
+
+    async fn stored_for(store: &MemoryStore, user: &str, id: &str, at: DateTime<Utc>) {
         let new = NewOrder {
-            user_id: "u-1".into(),
+            user_id: UserId::parse(user).unwrap(),
             restaurant_id: "r-1".into(),
             quantity: 4,
             note: None,
         };
-        service::create_order(store, &OrderId::parse("o-1").unwrap(), new, Utc::now())
+        service::create_order(store, &OrderId::parse(id).unwrap(), new, at)
             .await
             .unwrap();
     }
@@ -157,6 +289,119 @@ mod tests {
         assert_eq!(order["status"], "RECEIVED");
         assert_eq!(order["final"], false);
         assert_eq!(order["quantity"], 4);
+    }
+
+    #[tokio::test]
+    async fn another_users_order_is_answered_as_unknown() {
+        let store = MemoryStore::default();
+        stored(&store).await;
+        let theirs = handle(&store, &get_as(BOB, Some("o-1"))).await;
+        let unknown = handle(&store, &get_as(BOB, Some("o-404"))).await;
+        assert_eq!(theirs.status_code, 404);
+        assert_eq!(body(&theirs), body(&unknown));
+        assert_eq!(theirs.headers, unknown.headers);
+        assert_eq!(handle(&store, &get(Some("o-1"))).await.status_code, 200);
+    }
+
+    #[tokio::test]
+    async fn a_request_without_a_signed_in_user_reads_nothing() {
+        let store = MemoryStore::default();
+        stored(&store).await;
+        let mut anonymous = get(Some("o-1"));
+        anonymous.request_context.authorizer.fields.clear();
+        let mut blank = get(Some("o-1"));
+        blank
+            .request_context
+            .authorizer
+            .fields
+            .insert("claims".into(), json!({"sub": ""}));
+        for request in [anonymous, blank] {
+            let response = handle(&store, &request).await;
+            assert_eq!(response.status_code, 401);
+            assert!(!response_text(&response).contains("o-1"));
+        }
+    }
+
+    #[tokio::test]
+    async fn the_list_pages_through_the_callers_orders_newest_first() {
+        let store = MemoryStore::default();
+        let start: DateTime<Utc> = "2026-11-27T12:00:00Z".parse().unwrap();
+        for i in 0..7 {
+            let at = start + chrono::Duration::seconds(i);
+            stored_for(&store, ALICE, &format!("a-{i}"), at).await;
+            stored_for(&store, BOB, &format!("b-{i}"), at).await;
+        }
+        // Two orders of one instant: both listed, once each.
+        stored_for(
+            &store,
+            ALICE,
+            "a-same",
+            start + chrono::Duration::seconds(3),
+        )
+        .await;
+        let mut seen = Vec::new();
+        let mut query: Vec<(&str, String)> = vec![("limit", "3".into())];
+        let mut pages = 0;
+        loop {
+            let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let response = handle(&store, &list_as(ALICE, &pairs)).await;
+            assert_eq!(response.status_code, 200);
+            let page = body(&response);
+            let orders = page["orders"].as_array().unwrap();
+            assert!(orders.len() <= 3);
+            for order in orders {
+                assert_eq!(order["user_id"], ALICE);
+                seen.push(order["order_id"].as_str().unwrap().to_owned());
+            }
+            pages += 1;
+            match page["next"].as_str() {
+                Some(next) => query = vec![("limit", "3".into()), ("cursor", next.into())],
+                None => break,
+            }
+        }
+        assert_eq!(pages, 3);
+        assert_eq!(
+            seen,
+            ["a-6", "a-5", "a-4", "a-same", "a-3", "a-2", "a-1", "a-0"]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_list_of_a_user_without_orders_is_empty_and_last() {
+        let store = MemoryStore::default();
+        stored(&store).await;
+        let response = handle(&store, &list_as(BOB, &[])).await;
+        assert_eq!(response.status_code, 200);
+        assert_eq!(body(&response), json!({"orders": [], "next": null}));
+    }
+
+    #[tokio::test]
+    async fn a_bad_limit_or_cursor_is_400() {
+        let store = MemoryStore::default();
+        for query in [
+            [("limit", "0")],
+            [("limit", "51")],
+            [("limit", "ten")],
+            [("limit", "-1")],
+            [("cursor", "not-a-cursor")],
+            [("cursor", "eyJ4IjoxfQ")],
+        ] {
+            let response = handle(&store, &list_as(ALICE, &query)).await;
+            assert_eq!(response.status_code, 400, "{query:?}");
+            let text = body(&response)["message"].as_str().unwrap().to_owned();
+            assert!(text.contains(query[0].0), "{query:?}: {text}");
+        }
+        let response = handle(&store, &list_as(ALICE, &[("limit", "50")])).await;
+        assert_eq!(response.status_code, 200);
+    }
+
+    #[tokio::test]
+    async fn a_store_outage_while_listing_is_503() {
+        let store = MemoryStore::default();
+        store.fail_next(Operation::List, 1);
+        let response = handle(&store, &list_as(ALICE, &[])).await;
+        assert_eq!(response.status_code, 503);
+        assert!(!response_text(&response).contains("injected"));
     }
 
     #[tokio::test]

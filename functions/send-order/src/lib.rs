@@ -31,7 +31,7 @@ mod tests {
     async fn paid_order(store: &MemoryStore) -> Request {
         let order_id = OrderId::parse("o-1").unwrap();
         let new = NewOrder {
-            user_id: "u".into(),
+            user_id: orders_core::UserId::parse("u").unwrap(),
             restaurant_id: "r-9".into(),
             quantity: 2,
             note: Some("ring twice".into()),

@@ -9,7 +9,7 @@
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::future::join_all;
 use orders_aws::HandlerError;
-use orders_core::{OrderSubmission, Started, WorkflowStarter};
+use orders_core::{OrderMessage, OrderSubmission, Started, WorkflowStarter};
 use tracing::Instrument;
 
 /// Why one record failed.
@@ -56,8 +56,9 @@ async fn process(starter: &impl WorkflowStarter, record: &SqsMessage) -> Result<
             .body
             .as_deref()
             .ok_or_else(|| RecordError::Poison("the record has no body".into()))?;
-        let submission: OrderSubmission =
+        let message: OrderMessage =
             serde_json::from_str(body).map_err(|e| RecordError::Poison(e.to_string()))?;
+        let submission = OrderSubmission::from(message);
         let span = tracing::info_span!("order", order_id = %submission.order_id);
         async {
             match starter.start(&submission).await? {
@@ -101,7 +102,8 @@ mod tests {
     fn order_message(order_id: &str) -> String {
         json!({
             "order_id": order_id,
-            "order": {"user_id": "Burger_20", "restaurant_id": "Restaurant 4", "quantity": "3"}
+            "user_id": "Burger_20",
+            "order": {"restaurant_id": "Restaurant 4", "quantity": "3"}
         })
         .to_string()
     }
@@ -126,7 +128,7 @@ mod tests {
         let records = (0..10)
             .map(|i| {
                 let body = if i == 6 {
-                    r#"{"order_id":"o-6","order":{"user_id":"u","restaurant_id":"r","quantity":0}}"#
+                    r#"{"order_id":"o-6","user_id":"u","order":{"restaurant_id":"r","quantity":0}}"#
                         .to_owned()
                 } else {
                     order_message(&format!("o-{i}"))
@@ -195,14 +197,19 @@ mod tests {
             record("m-4", &order_message("has space")),
             record(
                 "m-5",
-                r#"{"order_id":"o-5","order":{"user_id":"u","restaurant_id":"r","quantity":1},"extra":1}"#,
+                r#"{"order_id":"o-5","user_id":"u","order":{"restaurant_id":"r","quantity":1},"extra":1}"#,
+            ),
+            // No user: the API never queues an order without one.
+            record(
+                "m-6",
+                r#"{"order_id":"o-6","order":{"restaurant_id":"r","quantity":1}}"#,
             ),
             record("m-ok", &order_message("o-ok")),
         ];
         let response = handle(&workflows, batch(records)).await.unwrap();
         assert_eq!(
             failed_ids(&response),
-            vec!["m-1", "m-2", "m-3", "m-4", "m-5"]
+            vec!["m-1", "m-2", "m-3", "m-4", "m-5", "m-6"]
         );
         assert_eq!(workflows.executions().len(), 1);
     }

@@ -5,29 +5,50 @@
 use anyhow::Context;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use orders_blueprint::TABLE_KEY;
+use orders_blueprint::user_index::{HASH_KEY, NAME as USER_INDEX, PROJECTION, RANGE_KEY};
 
-/// An Orders table (key `order_id`, on demand) named `name`.
+fn key(name: &str, kind: KeyType) -> anyhow::Result<KeySchemaElement> {
+    Ok(KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()?)
+}
+
+/// An Orders table (key `order_id`, on demand, with the index of each user's orders) named
+/// `name`.
 pub async fn orders_table(config: &SdkConfig, name: &str) -> anyhow::Result<()> {
-    aws_sdk_dynamodb::Client::new(config)
+    let mut request = aws_sdk_dynamodb::Client::new(config)
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
+        .key_schema(key(TABLE_KEY, KeyType::Hash)?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(USER_INDEX)
+                .key_schema(key(HASH_KEY, KeyType::Hash)?)
+                .key_schema(key(RANGE_KEY, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(PROJECTION))
+                        .build(),
+                )
+                .build()?,
+        );
+    // Every key is a string.
+    for attribute in [TABLE_KEY, HASH_KEY, RANGE_KEY] {
+        request = request.attribute_definitions(
             AttributeDefinition::builder()
-                .attribute_name(TABLE_KEY)
+                .attribute_name(attribute)
                 .attribute_type(ScalarAttributeType::S)
                 .build()?,
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(TABLE_KEY)
-                .key_type(KeyType::Hash)
-                .build()?,
-        )
+        );
+    }
+    request
         .send()
         .await
         .with_context(|| format!("create table {name}"))?;
