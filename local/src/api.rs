@@ -1,6 +1,6 @@
 //! The public HTTP API, answering as API Gateway answers with the stack's configuration:
-//! same routes, validation (the one schema), status codes, headers, throttle and queue
-//! timeout. `tests/contract/answers.json` is the table both are checked against.
+//! same routes, authorizer (`crate::authorizer`), validation (the one schema), status codes,
+//! headers, throttle and queue timeout. `tests/contract/answers.json` is the table both are checked against.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::error::SdkError;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Extension, Path, Request, State};
+use axum::extract::{Extension, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +22,7 @@ use orders_aws::DynamoOrderStore;
 use orders_blueprint::api::{MAX_BODY_BYTES, REQUEST_ID_HEADER, message as says, order_location};
 use serde_json::{Value, json};
 
+use crate::authorizer::{Authorizer, Caller, require_caller};
 use crate::progress;
 
 pub struct Api {
@@ -31,6 +32,8 @@ pub struct Api {
     pub throttle: Throttle,
     /// How long the queue has to take an order (the integration timeout).
     pub queue_timeout: Duration,
+    /// Checks the caller's token on every route.
+    pub authorizer: Arc<Authorizer>,
 }
 
 /// A new order id, shaped like API Gateway's extended request ids (which are the cloud's
@@ -69,8 +72,14 @@ impl Throttle {
 
 pub fn router(api: Arc<Api>) -> Router {
     Router::new()
-        .route("/orders", post(create_order))
+        .route("/orders", post(create_order).get(list_orders))
         .route("/orders/{id}", get(read_order))
+        // Every route is behind the authorizer; an unknown route is answered before it, as
+        // API Gateway matches the route first.
+        .route_layer(middleware::from_fn_with_state(
+            api.authorizer.clone(),
+            require_caller,
+        ))
         .fallback(|| async { message(StatusCode::NOT_FOUND, says::NO_SUCH_ROUTE) })
         // API Gateway answers a method a path does not have like an unknown path.
         .method_not_allowed_fallback(|| async {
@@ -80,7 +89,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .with_state(api)
 }
 
-fn message(status: StatusCode, text: &str) -> Response {
+pub fn message(status: StatusCode, text: &str) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -138,6 +147,7 @@ async fn name_request(mut request: Request, next: Next) -> Response {
 async fn create_order(
     State(api): State<Arc<Api>>,
     Extension(RequestId(order_id)): Extension<RequestId>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -171,12 +181,14 @@ async fn create_order(
             says::UNSUPPORTED_MEDIA_TYPE,
         );
     }
-    // The order is the parsed body written again, as `$input.json('$')` writes it.
+    // The order is the parsed body written again, as `$input.json('$')` writes it; the
+    // user is the token's, as `$context.authorizer.claims.sub` gives it.
+    let queued = json!({ "order_id": order_id, "user_id": caller.sub, "order": order });
     let send = api
         .sqs
         .send_message()
         .queue_url(&api.queue_url)
-        .message_body(json!({ "order_id": order_id, "order": order }).to_string())
+        .message_body(queued.to_string())
         .send();
     match tokio::time::timeout(api.queue_timeout, send).await {
         Ok(Ok(_)) => {}
@@ -204,13 +216,44 @@ async fn create_order(
     response
 }
 
-async fn read_order(State(api): State<Arc<Api>>, Path(id): Path<String>) -> Response {
+async fn read_order(
+    State(api): State<Arc<Api>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
     if let Some(throttled) = api.throttle.refuse("GET /orders/{id}") {
         return throttled;
     }
-    let mut request = ApiGatewayProxyRequest::default();
+    let mut request = proxy_request(get_order::ORDER_RESOURCE, &caller);
     request.path_parameters.insert("id".into(), id);
     from_lambda(get_order::handle(&api.store, &request).await)
+}
+
+async fn list_orders(
+    State(api): State<Arc<Api>>,
+    Extension(caller): Extension<Caller>,
+    Query(parameters): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    if let Some(throttled) = api.throttle.refuse("GET /orders") {
+        return throttled;
+    }
+    let mut request = proxy_request(get_order::ORDERS_RESOURCE, &caller);
+    // API Gateway decodes the query string into the event's parameters.
+    request.query_string_parameters = parameters.into();
+    from_lambda(get_order::handle(&api.store, &request).await)
+}
+
+/// The event API Gateway's proxy integration gives get-order for `resource`, with the
+/// authorizer's claims.
+fn proxy_request(resource: &str, caller: &Caller) -> ApiGatewayProxyRequest {
+    let mut request = ApiGatewayProxyRequest::default();
+    request.resource = Some(resource.into());
+    request
+        .request_context
+        .authorizer
+        .fields
+        .insert("claims".into(), Value::Object(caller.claims.clone()));
+    request
 }
 
 fn from_lambda(answer: ApiGatewayProxyResponse) -> Response {

@@ -1,10 +1,12 @@
 //! What programs that drive `orders-local` share with it: where a started runner can be
 //! reached ([`ready`]), and a client that posts orders and waits until every one has
-//! settled ([`client`]), and the names of its settings ([`env`]). The end-to-end tests and
+//! settled ([`client`]), how to sign in to it ([`sign_in`]), and the names of its settings
+//! ([`env`]). The end-to-end tests and
 //! the benchmark use them.
 
 pub mod client;
 pub mod ready;
+pub mod sign_in;
 
 /// The runner's settings, as environment variables: the one spelling of each name.
 /// What each does: `Config` in the runner, and the README's table.

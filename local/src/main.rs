@@ -1,11 +1,13 @@
 //! `orders-local`: the whole order pipeline on this machine, no AWS, no Docker.
 //!
-//! It starts the AWS-API emulator (DynamoDB, SQS with the DLQ redrive, SNS, and Step
-//! Functions executing `asl/order.asl.json`), creates the stack's resources from
-//! `orders-blueprint`, and serves what the emulator cannot: the HTTP API, the queue → consumer
-//! event source mapping, and a Lambda host running the real handlers.
+//! It starts the AWS-API emulator (DynamoDB, SQS with the DLQ redrive, SNS, Step Functions
+//! executing `asl/order.asl.json`, and Cognito user pools), creates the stack's resources
+//! from `orders-blueprint` with two demo users, and serves what the emulator cannot: the HTTP
+//! API behind its Cognito authorizer, the queue → consumer event source mapping, and a Lambda
+//! host running the real handlers.
 
 mod api;
+mod authorizer;
 mod config;
 mod consumer;
 mod faults;
@@ -144,12 +146,21 @@ async fn run() -> anyhow::Result<()> {
         true,
     ));
 
+    let sign_in = stack.sign_in.clone();
+    let authorizer = authorizer::Authorizer::fetch(
+        &sign_in.endpoint,
+        &sign_in.region,
+        &sign_in.user_pool_id,
+        &sign_in.client_id,
+    )
+    .await?;
     let api = api::router(Arc::new(api::Api {
         sqs,
         queue_url: stack.queue_url.clone(),
         store,
         throttle,
         queue_timeout: config.integration_timeout,
+        authorizer: Arc::new(authorizer),
     }));
     println!(
         "Serverless Orders, local mode: wait {}s, payment success {}, emulator {}{}",
@@ -168,7 +179,25 @@ async fn run() -> anyhow::Result<()> {
     );
     println!("  emulator log {}", emulator_log.display());
     println!(
-        "Orders API listening on http://127.0.0.1:{api_port}  (POST /orders, GET /orders/{{id}}; Ctrl-C stops)"
+        "Orders API listening on http://127.0.0.1:{api_port}  (POST /orders, GET /orders, GET /orders/{{id}}; Ctrl-C stops)"
+    );
+    // tests/token.sh finds the pool by the API's port.
+    let sign_in_file = orders_local::sign_in::file(api_port);
+    sign_in.write(&sign_in_file)?;
+    println!(
+        "  sign in: user pool {} (client {}); demo users {} with password {}",
+        sign_in.user_pool_id,
+        sign_in.client_id,
+        sign_in
+            .users
+            .iter()
+            .map(|user| user.email.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        orders_local::sign_in::DEMO_PASSWORD,
+    );
+    println!(
+        "  a token: TOKEN=$(tests/token.sh http://127.0.0.1:{api_port} alice), then curl -H \"Authorization: $TOKEN\" ..."
     );
     if let Some(path) = &config.ready_file {
         // The listener is bound: requests wait in its backlog until serving starts.
@@ -179,6 +208,7 @@ async fn run() -> anyhow::Result<()> {
             queue_url: stack.queue_url.clone(),
             dead_letter_queue_url: stack.dead_letter_queue_url.clone(),
             state_machine_arn: stack.state_machine_arn.clone(),
+            sign_in: sign_in.clone(),
         }
         .write(path)?;
     }
@@ -186,6 +216,7 @@ async fn run() -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     println!("stopping");
+    let _ = std::fs::remove_file(&sign_in_file);
     drop(emulator);
     Ok(())
 }

@@ -1,11 +1,19 @@
 //! Creates the stack's resources in the emulator, with the names and settings of
 //! `orders-blueprint`, the definition the Pulumi program deploys from.
 
+use anyhow::Context;
 use aws_config::SdkConfig;
+use aws_sdk_cognitoidentityprovider::types::{
+    AdminCreateUserConfigType, AttributeType, ExplicitAuthFlowsType, MessageActionType,
+    PasswordPolicyType, PreventUserExistenceErrorTypes, UserPoolPolicyType, UsernameAttributeType,
+    VerifiedAttributeType,
+};
 use aws_sdk_sqs::types::QueueAttributeName;
 use orders_blueprint::Names;
+use orders_blueprint::auth;
 use orders_blueprint::workflow::{self, Substitutions};
 use orders_emulator::provision;
+use orders_local::sign_in::{DEMO_PASSWORD, DEMO_USERS, DemoUser, SignIn, demo_email};
 
 /// Where everything is, once created.
 #[derive(Debug, Clone)]
@@ -21,6 +29,8 @@ pub struct Stack {
     /// customer's email and a restaurant would receive.
     pub notification_inbox_url: String,
     pub restaurant_inbox_url: String,
+    /// The user pool, its app client and the demo users.
+    pub sign_in: SignIn,
 }
 
 pub struct Settings {
@@ -103,7 +113,10 @@ pub async fn create(
     let state_machine_arn =
         provision::state_machine(config, &names.state_machine(), &definition).await?;
 
+    let sign_in = user_pool(config, &names).await?;
+
     Ok(Stack {
+        sign_in,
         names,
         queue_url,
         dead_letter_queue_url,
@@ -113,5 +126,117 @@ pub async fn create(
         state_machine_arn,
         notification_inbox_url,
         restaurant_inbox_url,
+    })
+}
+
+/// The user pool and its app client, as the stack makes them, and the demo users, signed up
+/// as an administrator does it (the pool lets nobody sign themselves up).
+async fn user_pool(config: &SdkConfig, names: &Names) -> anyhow::Result<SignIn> {
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(config);
+    let pool = cognito
+        .create_user_pool()
+        .pool_name(names.user_pool())
+        .username_attributes(UsernameAttributeType::from(auth::USERNAME_ATTRIBUTE))
+        .auto_verified_attributes(VerifiedAttributeType::from(auth::USERNAME_ATTRIBUTE))
+        .policies(
+            UserPoolPolicyType::builder()
+                .password_policy(
+                    PasswordPolicyType::builder()
+                        .minimum_length(auth::PASSWORD_MIN_LENGTH as i32)
+                        .require_lowercase(true)
+                        .require_uppercase(true)
+                        .require_numbers(true)
+                        .require_symbols(true)
+                        .temporary_password_validity_days(auth::TEMPORARY_PASSWORD_DAYS as i32)
+                        .build(),
+                )
+                .build(),
+        )
+        .admin_create_user_config(
+            AdminCreateUserConfigType::builder()
+                .allow_admin_create_user_only(auth::ADMIN_CREATE_USER_ONLY)
+                .build(),
+        )
+        .send()
+        .await
+        .context("create the user pool")?
+        .user_pool
+        .and_then(|pool| pool.id)
+        .context("the user pool has no id")?;
+    let mut client = cognito
+        .create_user_pool_client()
+        .user_pool_id(&pool)
+        .client_name(names.user_pool_client())
+        .generate_secret(false)
+        .prevent_user_existence_errors(PreventUserExistenceErrorTypes::from(
+            auth::PREVENT_USER_EXISTENCE_ERRORS,
+        ));
+    for flow in auth::AUTH_FLOWS {
+        client = client.explicit_auth_flows(ExplicitAuthFlowsType::from(flow));
+    }
+    let client_id = client
+        .send()
+        .await
+        .context("create the app client")?
+        .user_pool_client
+        .and_then(|client| client.client_id)
+        .context("the app client has no id")?;
+
+    let mut users = Vec::new();
+    for name in DEMO_USERS {
+        let email = demo_email(name);
+        let created = cognito
+            .admin_create_user()
+            .user_pool_id(&pool)
+            .username(&email)
+            .user_attributes(
+                AttributeType::builder()
+                    .name("email")
+                    .value(&email)
+                    .build()?,
+            )
+            .user_attributes(
+                AttributeType::builder()
+                    .name("email_verified")
+                    .value("true")
+                    .build()?,
+            )
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await
+            .with_context(|| format!("create the demo user {name}"))?;
+        let sub = created
+            .user
+            .and_then(|user| user.attributes)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|attribute| attribute.name == "sub")
+            .and_then(|attribute| attribute.value)
+            .with_context(|| format!("the demo user {name} has no sub"))?;
+        cognito
+            .admin_set_user_password()
+            .user_pool_id(&pool)
+            .username(&email)
+            .password(DEMO_PASSWORD)
+            .permanent(true)
+            .send()
+            .await
+            .with_context(|| format!("set {name}'s password"))?;
+        users.push(DemoUser {
+            name: name.to_owned(),
+            email,
+            password: DEMO_PASSWORD.to_owned(),
+            sub,
+        });
+    }
+    Ok(SignIn {
+        region: config
+            .region()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| orders_emulator::REGION.to_owned()),
+        endpoint: config.endpoint_url().unwrap_or_default().to_owned(),
+        user_pool_id: pool,
+        client_id,
+        users,
     })
 }

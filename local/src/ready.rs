@@ -21,6 +21,8 @@ pub struct Ready {
     pub queue_url: String,
     pub dead_letter_queue_url: String,
     pub state_machine_arn: String,
+    /// The user pool, its client and the demo users.
+    pub sign_in: crate::sign_in::SignIn,
 }
 
 impl Ready {
@@ -64,6 +66,13 @@ mod tests {
             queue_url: "q".into(),
             dead_letter_queue_url: "d".into(),
             state_machine_arn: "arn".into(),
+            sign_in: crate::sign_in::SignIn {
+                region: "us-east-1".into(),
+                endpoint: "http://127.0.0.1:5000".into(),
+                user_pool_id: "us-east-1_x".into(),
+                client_id: "c".into(),
+                users: vec![],
+            },
         }
     }
 
