@@ -168,6 +168,30 @@ pub fn created(
             format!("{}-{}", input("rule"), input("targetId"))
         }
         "aws:sqs/queuePolicy:QueuePolicy" => input("queueUrl"),
+        // A pool's id is its region, `_` and a generated part.
+        "aws:cognito/userPool:UserPool" => {
+            let id = format!("{region}_{}", fresh(Generated::Id));
+            set(
+                "arn",
+                format!("arn:aws:cognito-idp:{region}:{ACCOUNT}:userpool/{id}"),
+            );
+            set(
+                "endpoint",
+                format!("cognito-idp.{region}.amazonaws.com/{id}"),
+            );
+            id
+        }
+        "aws:apigateway/authorizer:Authorizer" => {
+            let id = fresh(Generated::Id);
+            set(
+                "arn",
+                format!(
+                    "arn:aws:apigateway:{region}::/restapis/{}/authorizers/{id}",
+                    input("restApi")
+                ),
+            );
+            id
+        }
         "aws:sfn/stateMachine:StateMachine" => {
             let arn = format!("arn:aws:states:{region}:{ACCOUNT}:stateMachine:{name}");
             set("arn", arn.clone());

@@ -98,6 +98,15 @@ const REPLACED_ON: &[(&str, &[&str])] = &[
         &["rule", "targetId"],
     ),
     ("aws:sqs/queuePolicy:QueuePolicy", &["queueUrl"]),
+    (
+        "aws:cognito/userPool:UserPool",
+        &["name", "usernameAttributes"],
+    ),
+    (
+        "aws:cognito/userPoolClient:UserPoolClient",
+        &["userPoolId", "generateSecret"],
+    ),
+    ("aws:apigateway/authorizer:Authorizer", &["restApi"]),
 ];
 
 fn replaced_on(type_token: &str) -> &'static [&'static str] {

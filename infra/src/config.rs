@@ -66,6 +66,10 @@ pub struct StackConfig {
     pub manage_api_gateway_account: bool,
     pub throttling_rate_limit: f64,
     pub throttling_burst_limit: u32,
+    /// Whether AWS refuses to delete the user pool (`protectUsers`, default false, so that
+    /// `pulumi destroy` removes a trial stack in one run); turn on for a stack with real
+    /// customers.
+    pub protect_users: bool,
 }
 
 impl StackConfig {
@@ -191,6 +195,7 @@ impl StackConfig {
             )?,
             throttling_rate_limit,
             throttling_burst_limit,
+            protect_users: parse_or(get("protectUsers"), "protectUsers", false)?,
         })
     }
 }
@@ -319,6 +324,7 @@ mod tests {
             ),
             (vec![("buildFunctions", "maybe")], "buildFunctions"),
             (vec![("alarmEmail", "ops")], "alarmEmail"),
+            (vec![("protectUsers", "yes")], "protectUsers"),
         ];
         for (pairs, key) in cases {
             let error =

@@ -18,6 +18,7 @@ pub mod outputs;
 pub mod queue;
 pub mod table;
 pub mod unsettled;
+pub mod users;
 pub mod workflow;
 
 /// Typed resources generated from `schema/aws.json` (see build.rs).
@@ -37,7 +38,7 @@ use pulumi_gestalt_rust::{Context, Output};
 use std::path::PathBuf;
 
 /// The stack outputs.
-pub const OUTPUTS: [&str; 9] = [
+pub const OUTPUTS: [&str; 11] = [
     "apiUrl",
     "tableName",
     "queueUrl",
@@ -47,6 +48,8 @@ pub const OUTPUTS: [&str; 9] = [
     "restaurantTopicArn",
     "alarmTopicArn",
     "unsettledDlqUrl",
+    "userPoolId",
+    "userPoolClientId",
 ];
 
 fn spec(name: &str) -> &'static orders_blueprint::FunctionSpec {
@@ -219,23 +222,31 @@ pub fn program(ctx: &Context) -> Result<()> {
             .build_struct(),
     );
 
-    let get_order = functions::create(
-        ctx,
-        &names,
-        &config,
-        FunctionDef {
-            spec: spec(GET_ORDER),
-            description: "Answers GET /orders/{id}",
-            environment: vec![(env::ORDERS_TABLE, table.name.clone())],
-            grants: vec![Grant::new(
-                "ReadOrders",
-                &["dynamodb:GetItem"],
-                vec![table.arn.clone()],
-            )],
-            artifact: artifact(GET_ORDER),
-        },
-    )?;
+    let get_order =
+        functions::create(
+            ctx,
+            &names,
+            &config,
+            FunctionDef {
+                spec: spec(GET_ORDER),
+                description: "Answers GET /orders and GET /orders/{id}",
+                environment: vec![(env::ORDERS_TABLE, table.name.clone())],
+                grants: vec![
+                    Grant::new("ReadOrders", &["dynamodb:GetItem"], vec![table.arn.clone()]),
+                    // Listing reads the index of users' orders, not the table.
+                    Grant::new(
+                        "ListUsersOrders",
+                        &["dynamodb:Query"],
+                        vec![table.arn.map(|arn| {
+                            format!("{arn}/index/{}", orders_blueprint::user_index::NAME)
+                        })],
+                    ),
+                ],
+                artifact: artifact(GET_ORDER),
+            },
+        )?;
 
+    let users = users::create(ctx, &names, &config);
     let api_url = api::create(
         ctx,
         &names,
@@ -244,6 +255,7 @@ pub fn program(ctx: &Context) -> Result<()> {
             queue_arn: &queues.queue_arn,
             queue_name: names.queue(),
             get_order: &get_order,
+            user_pool_arn: &users.user_pool_arn,
         },
     );
 
@@ -267,5 +279,7 @@ pub fn program(ctx: &Context) -> Result<()> {
     ctx.add_export("restaurantTopicArn", &topics.restaurant_arn);
     ctx.add_export("alarmTopicArn", &topics.alarms_arn);
     ctx.add_export("unsettledDlqUrl", &unsettled_dlq_url);
+    ctx.add_export("userPoolId", &users.user_pool_id);
+    ctx.add_export("userPoolClientId", &users.client_id);
     Ok(())
 }

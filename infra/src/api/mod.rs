@@ -1,12 +1,13 @@
 //! The REST API: `POST /orders` straight into the queue (validated at the edge, no Lambda
-//! on the write path) and `GET /orders/{id}` through get-order. One module per route, and
+//! on the write path), and `GET /orders` and `GET /orders/{id}` through get-order; every
+//! route behind a Cognito authorizer of the stack's user pool. One module per route, and
 //! one for what makes them live (responses, deployment, stage).
 
 pub mod get;
 pub mod post;
 pub mod stage;
 
-use crate::aws::apigateway::{resource, rest_api};
+use crate::aws::apigateway::{authorizer, resource, rest_api};
 use crate::aws::types::apigateway::RestApiEndpointConfiguration;
 use crate::config::StackConfig;
 use crate::functions::Function;
@@ -30,7 +31,8 @@ fn definition() -> serde_json::Value {
         "sendMessage": SEND_MESSAGE_TEMPLATE,
         "queueResponses": queue_responses(),
         "gatewayResponses": gateway_responses(),
-        "routes": ["POST /orders", "GET /orders/{id}"],
+        "routes": orders_blueprint::api::ROUTES,
+        "authorizer": [orders_blueprint::auth::identity_source(), AUTHORIZATION],
     })
 }
 
@@ -38,11 +40,16 @@ fn digest_of(definition: &serde_json::Value) -> String {
     hex::encode(Sha256::digest(definition.to_string().as_bytes()))
 }
 
+/// How every method is authorized: ID tokens of the user pool, checked by the authorizer.
+pub const AUTHORIZATION: &str = "COGNITO_USER_POOLS";
+
 /// The API and its two paths: what each route is attached to.
 pub struct Routes {
     pub prefix: String,
     pub api_id: Output<String>,
     pub execution_arn: Output<String>,
+    /// The Cognito authorizer every method uses.
+    pub authorizer_id: Output<String>,
     /// `/orders`
     pub orders: Output<String>,
     /// `/orders/{id}`
@@ -53,6 +60,7 @@ pub struct ApiInputs<'a> {
     pub queue_arn: &'a Output<String>,
     pub queue_name: String,
     pub get_order: &'a Function,
+    pub user_pool_arn: &'a Output<String>,
 }
 
 /// Creates the API and returns its invoke URL.
@@ -68,7 +76,7 @@ pub fn create(
         "api",
         rest_api::RestApiArgs::builder()
             .name(names.api())
-            .description("Serverless Orders: POST /orders, GET /orders/{id}")
+            .description("Serverless Orders: POST /orders, GET /orders, GET /orders/{id}")
             .endpoint_configuration(
                 RestApiEndpointConfiguration::builder()
                     .types("REGIONAL".to_string())
@@ -94,8 +102,22 @@ pub fn create(
             .path_part("{id}")
             .build_struct(),
     );
+    // API Gateway's Cognito authorizer: the ID token from the Authorization header, checked
+    // against the pool (signature, issuer, audience, expiry).
+    let users = authorizer::create(
+        ctx,
+        "api-authorizer",
+        authorizer::AuthorizerArgs::builder()
+            .rest_api(api.id.clone())
+            .name(names.authorizer())
+            .type_(AUTHORIZATION)
+            .provider_arns(inputs.user_pool_arn.map(|arn| vec![arn]))
+            .identity_source(orders_blueprint::auth::identity_source())
+            .build_struct(),
+    );
     let routes = Routes {
         prefix,
+        authorizer_id: users.id,
         api_id: api.id,
         execution_arn: api.execution_arn,
         orders: orders.id,
@@ -108,7 +130,7 @@ pub fn create(
         region: config.region.clone(),
     };
     let mut routes_ready = post::create(ctx, &routes, queue);
-    routes_ready.push(get::create(ctx, &routes, inputs.get_order));
+    routes_ready.extend(get::create(ctx, &routes, inputs.get_order));
     stage::create(ctx, &routes, config, routes_ready)
 }
 
@@ -122,7 +144,7 @@ mod tests {
         let digest = definition_digest();
         assert_eq!(digest.len(), 64);
         let parts = original.as_object().unwrap();
-        assert_eq!(parts.len(), 5);
+        assert_eq!(parts.len(), 6);
         for part in parts.keys() {
             let mut changed = original.clone();
             changed[part] = match &original[part] {

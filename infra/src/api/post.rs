@@ -16,6 +16,8 @@ pub const ORDER_SCHEMA: &str = include_str!("../../../schema/order-request.schem
 
 /// The SQS `SendMessage` call, form-encoded. The body has passed the model, and the order id
 /// is API Gateway's extended request id, so a retried message always carries the same id.
+/// The user is the `sub` of the ID token the authorizer checked (a UUID: nothing in it
+/// needs JSON escaping).
 /// Not `$context.requestId`: a client can set that one with an `x-amzn-RequestId` header,
 /// and so pick its order's id; "An API caller can't provide or override" the extended one
 /// (API Gateway developer guide, access logging). Each piece is URL-encoded on its own:
@@ -24,6 +26,8 @@ pub const SEND_MESSAGE_TEMPLATE: &str = concat!(
     "Action=SendMessage&MessageBody=",
     "$util.urlEncode('{\"order_id\":\"')",
     "$util.urlEncode($context.extendedRequestId)",
+    "$util.urlEncode('\",\"user_id\":\"')",
+    "$util.urlEncode($context.authorizer.claims.sub)",
     "$util.urlEncode('\",\"order\":')",
     "$util.urlEncode($input.json('$'))",
     "$util.urlEncode('}')",
@@ -98,7 +102,8 @@ pub fn create(ctx: &Context, routes: &Routes, queue: QueueTarget) -> Vec<Output<
             .rest_api(api_id.clone())
             .resource_id(routes.orders.clone())
             .http_method("POST")
-            .authorization("NONE")
+            .authorization(super::AUTHORIZATION)
+            .authorizer_id(routes.authorizer_id.clone())
             // `$default`: every body is validated, whatever its Content-Type says ("Request
             // validation for REST APIs": a model is applied only to its own content type, and
             // `$default` applies it to all). Only JSON then has a template (below).

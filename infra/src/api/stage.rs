@@ -20,8 +20,11 @@ pub const STAGE: &str = "v1";
 /// Answers API Gateway gives itself, as JSON with a `message` like every other answer:
 /// (response type, status, template). Gateway response templates are not VTL: API Gateway
 /// only substitutes the variables ("Set up gateway responses", responseTemplates).
-pub fn gateway_responses() -> [(&'static str, &'static str, String); 8] {
+pub fn gateway_responses() -> [(&'static str, &'static str, String); 9] {
     [
+        // The Cognito authorizer refused the token, or there was none. One message for every
+        // cause: AWS's own differ ("Unauthorized", "The incoming token has expired").
+        ("UNAUTHORIZED", "401", message_body(message::UNAUTHORIZED)),
         // `validationErrorString` is substituted inside a JSON string. AWS does not document
         // its escaping; AWS's own sample (aws-samples/serverless-samples,
         // apigw-eventbridge-schema-validation) shows it arriving JSON-escaped:

@@ -118,7 +118,11 @@ fn every_policy_names_its_actions_and_the_stacks_own_resources() {
     );
     expected.insert(
         "orders-dev-get-order-role",
-        vec![("dynamodb:GetItem", table())],
+        vec![
+            ("dynamodb:GetItem", table()),
+            // The list reads the index of users' orders: no query of the table itself.
+            ("dynamodb:Query", format!("{}/index/by-user", table())),
+        ],
     );
     for (role, pairs) in expected.iter_mut() {
         let function = role

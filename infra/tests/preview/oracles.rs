@@ -33,14 +33,20 @@ fn velocity_renders_the_send_message_call_start_order_accepts_for_any_body() {
         .unwrap();
     let request_id = "Jl-yYG0uIAMFeWQ=";
     let bodies = [
-        r#"{"user_id":"u-1","restaurant_id":"r & co = +1","quantity":"3","note":"100% vegan; a+b=c"}"#,
-        r#"{"user_id":"say \"hi\"","restaurant_id":"back\\slash 'quote'","quantity":3,"note":"line one\nline two\ttab"}"#,
-        r#"{"user_id":"Zoë Ødegård","restaurant_id":"東京 ラーメン","quantity":100,"note":"🍕🌶️ extra 🔥"}"#,
-        r##"{"user_id":"$context.requestId","restaurant_id":"#set($x = 1)","quantity":1,"note":"${x} %24%7B"}"##,
-        r#"{"restaurant_id":"r","user_id":"u","quantity":1,"quantity":2}"#,
+        r#"{"restaurant_id":"r & co = +1","quantity":"3","note":"100% vegan; a+b=c"}"#,
+        r#"{"restaurant_id":"back\\slash 'quote' say \"hi\"","quantity":3,"note":"line one\nline two\ttab"}"#,
+        r#"{"restaurant_id":"東京 ラーメン Zoë Ødegård","quantity":100,"note":"🍕🌶️ extra 🔥"}"#,
+        r##"{"restaurant_id":"#set($x = 1) $context.requestId","quantity":1,"note":"${x} %24%7B"}"##,
+        r#"{"restaurant_id":"r","quantity":1,"quantity":2}"#,
     ];
+    // A Cognito `sub`, as the authorizer hands the claims on.
+    let user = "c0ce8b5d-3dfd-4136-8a31-029aeda34d5f";
     for body in bodies {
-        let context = json!({ "extendedRequestId": request_id, "requestId": "set-by-the-client" });
+        let context = json!({
+            "extendedRequestId": request_id,
+            "requestId": "set-by-the-client",
+            "authorizer": {"claims": {"sub": user, "email": "alice@example.com"}},
+        });
         let (form, _) = velocity(template, body, context);
         let fields: BTreeMap<String, String> = form_urlencoded::parse(form.as_bytes())
             .into_owned()
@@ -52,9 +58,11 @@ fn velocity_renders_the_send_message_call_start_order_accepts_for_any_body() {
         );
         assert_eq!(fields["Action"], "SendMessage");
         let message = &fields["MessageBody"];
-        let submission: orders_core::OrderSubmission =
+        let queued: orders_core::OrderMessage =
             serde_json::from_str(message).expect("start-order accepts the message");
-        assert_eq!(submission.order_id.as_str(), request_id);
+        assert_eq!(queued.order_id.as_str(), request_id);
+        // The user is the token's, whatever the body says.
+        assert_eq!(queued.user_id.as_str(), user);
         // The order is the body, as JSON reads it (for a repeated key, the last).
         let sent: Value = serde_json::from_str(body).unwrap();
         assert_eq!(parse(message)["order"], sent, "{body}");

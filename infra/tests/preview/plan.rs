@@ -5,16 +5,17 @@ use super::*;
 fn expected_counts() -> BTreeMap<&'static str, usize> {
     BTreeMap::from([
         ("aws:apigateway/account:Account", 1),
+        ("aws:apigateway/authorizer:Authorizer", 1),
         ("aws:apigateway/deployment:Deployment", 1),
-        ("aws:apigateway/integration:Integration", 2),
+        ("aws:apigateway/integration:Integration", 3),
         ("aws:apigateway/integrationResponse:IntegrationResponse", 3),
-        ("aws:apigateway/method:Method", 2),
+        ("aws:apigateway/method:Method", 3),
         ("aws:apigateway/methodResponse:MethodResponse", 3),
         ("aws:apigateway/methodSettings:MethodSettings", 1),
         ("aws:apigateway/model:Model", 1),
         ("aws:apigateway/requestValidator:RequestValidator", 1),
         ("aws:apigateway/resource:Resource", 2),
-        ("aws:apigateway/response:Response", 8),
+        ("aws:apigateway/response:Response", 9),
         ("aws:apigateway/restApi:RestApi", 1),
         ("aws:apigateway/stage:Stage", 1),
         // Five functions, the state machine, the API's access and execution logs.
@@ -25,6 +26,8 @@ fn expected_counts() -> BTreeMap<&'static str, usize> {
         // Both dead-letter queues (not empty, oldest message), executions failed, timed
         // out and aborted, each function's errors and throttles, the API's 5xx.
         ("aws:cloudwatch/metricAlarm:MetricAlarm", 18),
+        ("aws:cognito/userPool:UserPool", 1),
+        ("aws:cognito/userPoolClient:UserPoolClient", 1),
         ("aws:dynamodb/table:Table", 1),
         // Five functions, the state machine, API Gateway's queue role and logs role.
         ("aws:iam/role:Role", 8),
@@ -32,7 +35,7 @@ fn expected_counts() -> BTreeMap<&'static str, usize> {
         ("aws:lambda/eventSourceMapping:EventSourceMapping", 1),
         ("aws:lambda/function:Function", 5),
         // API Gateway on get-order, EventBridge on manage-order-state.
-        ("aws:lambda/permission:Permission", 2),
+        ("aws:lambda/permission:Permission", 3),
         ("aws:sfn/stateMachine:StateMachine", 1),
         ("aws:sns/topic:Topic", 3),
         ("aws:sns/topicSubscription:TopicSubscription", 2),

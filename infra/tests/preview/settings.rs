@@ -10,7 +10,23 @@ fn the_data_stores_are_encrypted_and_recoverable() {
     assert_eq!(text(table, "hashKey"), "order_id");
     assert_eq!(
         input(table, "attributes"),
-        &json!([{"name": "order_id", "type": "S"}])
+        &json!([
+            {"name": "order_id", "type": "S"},
+            {"name": "user_id", "type": "S"},
+            {"name": "created_at", "type": "S"}
+        ])
+    );
+    // GET /orders: a user's orders by creation time, whole, from one index.
+    assert_eq!(
+        input(table, "globalSecondaryIndexes"),
+        &json!([{
+            "name": "by-user",
+            "keySchemas": [
+                {"attributeName": "user_id", "keyType": "HASH"},
+                {"attributeName": "created_at", "keyType": "RANGE"}
+            ],
+            "projectionType": "ALL"
+        }])
     );
     assert_eq!(table.inputs["pointInTimeRecovery"]["enabled"], true);
     assert_eq!(table.inputs["serverSideEncryption"]["enabled"], true);
@@ -34,6 +50,14 @@ fn the_data_stores_are_encrypted_and_recoverable() {
     for group in plan.resources_of("aws:cloudwatch/logGroup:LogGroup") {
         assert_eq!(input(group, "retentionInDays"), 14, "{}", group.name);
     }
+}
+
+#[test]
+fn a_stack_with_real_customers_can_keep_its_user_pool_from_deletion() {
+    let run = run(Mode::Update, config(&[("protectUsers", Some("true"))]));
+    assert!(run.success, "{}", run.stderr);
+    let pool = one(&run.plan, "aws:cognito/userPool:UserPool", "user-pool");
+    assert_eq!(text(pool, "deletionProtection"), "ACTIVE");
 }
 
 #[test]
