@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use orders_local::env;
 use serde_json::Value;
-use support::{Runner, client, final_order, good_order, post_order, wait_lines};
+use support::{Runner, USER, client, final_order, good_order, post_order, wait_lines};
 
 #[tokio::test]
 async fn paid_order_waits_then_reaches_the_restaurant_and_one_email() {
@@ -169,6 +169,7 @@ async fn every_row_of_the_answer_table_holds_in_local_mode() {
         .arg(checker)
         .arg(runner.url(""))
         .arg("--all")
+        .env("ORDERS_TOKEN", runner.token(USER).await)
         .output()
         .await
         .unwrap();
@@ -218,7 +219,7 @@ async fn each_method_has_its_own_token_bucket_and_an_empty_one_answers_429() {
         (env::THROTTLING_RATE_LIMIT, "0.5"),
         (env::THROTTLING_BURST_LIMIT, "3"),
     ]);
-    let http = client();
+    let http = runner.signed_in(USER).await;
     let mut statuses = Vec::new();
     for _ in 0..6 {
         let response = http.get(runner.url("/orders/o-1")).send().await.unwrap();
@@ -266,6 +267,7 @@ async fn smoke_script_fails_when_nothing_answers() {
     let output = tokio::process::Command::new("bash")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/smoke.sh"))
         .arg(format!("http://127.0.0.1:{port}"))
+        .env("ORDERS_TOKEN", "header.claims.signature")
         .output()
         .await
         .unwrap();
@@ -296,6 +298,8 @@ fn interrupt_stops_the_runner_and_its_emulator() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(std::net::TcpStream::connect(("127.0.0.1", runner.port)).is_err());
+    // tests/token.sh no longer finds a pool for a runner that is gone.
+    assert!(!orders_local::sign_in::file(runner.port).exists());
 }
 
 #[tokio::test]
@@ -366,4 +370,354 @@ async fn poison_message_reaches_the_dlq_after_three_receives_without_delaying_ot
             .collect();
         assert_eq!(receives, ["1 of 3)", "2 of 3)", "3 of 3)"], "message {id}");
     }
+}
+
+/// `GET path` as `user`: the status and the JSON answer.
+async fn read_as(runner: &Runner, user: &str, path: &str) -> (u16, Value) {
+    let response = runner
+        .signed_in(user)
+        .await
+        .get(runner.url(path))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+/// Every order id of `user`'s list, page after page of `limit`.
+async fn listed(runner: &Runner, user: &str, limit: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut path = format!("/orders?limit={limit}");
+    loop {
+        let (status, page) = read_as(runner, user, &path).await;
+        assert_eq!(status, 200, "{page}");
+        let orders = page["orders"].as_array().unwrap();
+        assert!(orders.len() <= limit);
+        ids.extend(
+            orders
+                .iter()
+                .map(|o| o["order_id"].as_str().unwrap().to_owned()),
+        );
+        match page["next"].as_str() {
+            Some(next) => path = format!("/orders?limit={limit}&cursor={next}"),
+            None => return ids,
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_user_orders_follows_and_lists_only_their_own_orders() {
+    let runner = Runner::start(&[(env::PAYMENT_SUCCESS_PROBABILITY, "1")]);
+    let mut alices = Vec::new();
+    for quantity in 1..=3 {
+        let body = serde_json::json!({"restaurant_id": "r-1", "quantity": quantity});
+        alices.push(post_order(&runner, body).await);
+    }
+    let bob = runner.signed_in("bob").await;
+    let response = bob
+        .post(runner.url("/orders"))
+        .json(&good_order())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let bobs = response.headers()["x-order-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for id in &alices {
+        final_order(&runner, id).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while read_as(&runner, "bob", &format!("/orders/{bobs}")).await.0 != 200 {
+        assert!(Instant::now() < deadline, "bob's order was not stored");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The user of an order is who signed in, as the token says.
+    let stored = runner.stored_orders().await;
+    for order in &stored {
+        let owner = if order.order_id.as_str() == bobs {
+            "bob"
+        } else {
+            "alice"
+        };
+        assert_eq!(order.user_id.as_str(), runner.user_id(owner));
+    }
+    // Another user's order is answered as one that does not exist.
+    let (status, theirs) = read_as(&runner, "bob", &format!("/orders/{}", alices[0])).await;
+    let (_, unknown) = read_as(&runner, "bob", "/orders/no-such-order").await;
+    assert_eq!(status, 404);
+    assert_eq!(theirs, unknown);
+    let (status, mine) = read_as(&runner, "alice", &format!("/orders/{}", alices[0])).await;
+    assert_eq!(status, 200);
+    assert_eq!(mine["user_id"], runner.user_id("alice"));
+    assert_eq!(
+        read_as(&runner, "alice", &format!("/orders/{bobs}"))
+            .await
+            .0,
+        404
+    );
+
+    // Each list holds its user's orders only, newest first (by when the workflow stored
+    // them, which consumers working side by side need not do in posting order), across
+    // pages.
+    let mut stored_alices: Vec<_> = stored
+        .iter()
+        .filter(|o| alices.contains(&o.order_id.to_string()))
+        .collect();
+    stored_alices.sort_by_key(|o| std::cmp::Reverse(o.created_at));
+    let newest_first: Vec<String> = stored_alices
+        .iter()
+        .map(|o| o.order_id.to_string())
+        .collect();
+    assert_eq!(newest_first.len(), 3);
+    assert_eq!(listed(&runner, "alice", 2).await, newest_first);
+    assert_eq!(listed(&runner, "bob", 50).await, [bobs]);
+
+    // A body cannot name another user.
+    let response = runner
+        .signed_in("alice")
+        .await
+        .post(runner.url("/orders"))
+        .json(&serde_json::json!({"user_id": runner.user_id("bob"), "restaurant_id": "r", "quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(runner.stored_orders().await.len(), 4);
+}
+
+/// Signs `claims` with the emulator's own pool key (moto's, read from the installed
+/// package): a token the pool could have issued, with whatever claims a test needs.
+fn signed_by_the_pool(claims: &Value) -> String {
+    let script = r#"
+import gzip, json, os, sys, moto
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+raw = json.load(gzip.open(os.path.join(os.path.dirname(moto.__file__), "cognitoidp/resources/jwks-private.json.gz")))
+print(jwt.encode({"alg": "RS256", "kid": raw["kid"]}, json.loads(sys.argv[1]), RSAKey.import_key(raw)))
+"#;
+    let output = std::process::Command::new("python3")
+        .args(["-c", script, &claims.to_string()])
+        .output()
+        .expect("python3 of the project's virtualenv");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+fn claims_of(token: &str) -> Value {
+    use base64::Engine;
+    let claims = token.split('.').nth(1).unwrap();
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(claims)
+        .unwrap();
+    serde_json::from_slice(&json).unwrap()
+}
+
+/// An ID token of a user of a pool the API does not know, made in the same emulator.
+async fn token_of_another_pool(runner: &Runner) -> String {
+    use aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType;
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&runner.sdk().await);
+    let pool = cognito
+        .create_user_pool()
+        .pool_name("another-pool")
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+    let client = cognito
+        .create_user_pool_client()
+        .user_pool_id(&pool)
+        .client_name("another-client")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap()
+        .client_id
+        .unwrap();
+    let password = orders_local::sign_in::DEMO_PASSWORD;
+    cognito
+        .admin_create_user()
+        .user_pool_id(&pool)
+        .username("mallory")
+        .send()
+        .await
+        .unwrap();
+    cognito
+        .admin_set_user_password()
+        .user_pool_id(&pool)
+        .username("mallory")
+        .password(password)
+        .permanent(true)
+        .send()
+        .await
+        .unwrap();
+    id_token(&cognito, &client, "mallory", password).await
+}
+
+/// alice's ID token, but from another app client of the same pool.
+async fn token_of_another_client(runner: &Runner) -> String {
+    use aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType;
+    let sign_in = &runner.ready.sign_in;
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&runner.sdk().await);
+    let client = cognito
+        .create_user_pool_client()
+        .user_pool_id(&sign_in.user_pool_id)
+        .client_name("another-app")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap()
+        .client_id
+        .unwrap();
+    let alice = sign_in.user("alice").unwrap();
+    id_token(&cognito, &client, &alice.email, &alice.password).await
+}
+
+/// Signs a user in through `client` (`USER_PASSWORD_AUTH`): their ID token.
+async fn id_token(
+    cognito: &aws_sdk_cognitoidentityprovider::Client,
+    client: &str,
+    username: &str,
+    password: &str,
+) -> String {
+    use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
+    cognito
+        .initiate_auth()
+        .client_id(client)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("PASSWORD", password)
+        .send()
+        .await
+        .unwrap()
+        .authentication_result
+        .unwrap()
+        .id_token
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tokens_the_authorizer_refuses_get_401_and_nothing_is_queued_or_read() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let runner = Runner::start(&[]);
+    let good = runner.token(USER).await;
+    let claims = claims_of(&good);
+    let now = chrono::Utc::now().timestamp();
+
+    // The control: the same claims signed by the pool's key are taken, so each refusal
+    // below is for what the test changed, not for how it signed.
+    let resigned = signed_by_the_pool(&claims);
+    let http = client();
+    let order = |token: &str| {
+        http.post(runner.url("/orders"))
+            .header("Authorization", token)
+            .json(&good_order())
+            .send()
+    };
+    let response = order(&resigned).await.unwrap();
+    assert_eq!(response.status(), 204);
+    let order_id = response.headers()["x-order-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    final_order(&runner, &order_id).await;
+
+    let mut expired = claims.clone();
+    expired["iat"] = (now - 3700).into();
+    expired["auth_time"] = (now - 3700).into();
+    expired["exp"] = (now - 100).into();
+    let mut no_token_use = claims.clone();
+    no_token_use.as_object_mut().unwrap().remove("token_use");
+    let [header, body, signature] =
+        <[&str; 3]>::try_from(good.split('.').collect::<Vec<_>>()).unwrap();
+    let forged: Vec<u8> = b64
+        .decode(signature)
+        .unwrap()
+        .iter()
+        .map(|b| b ^ 0x5a)
+        .collect();
+    let access = runner.ready.sign_in.tokens(USER).await.unwrap().access;
+    assert_eq!(claims_of(&access)["token_use"], "access");
+
+    let refused: Vec<(&str, String)> = vec![
+        ("no token", String::new()),
+        ("not a token", "Bearer not-a-token".into()),
+        ("a token of two parts", format!("{header}.{body}")),
+        (
+            "alg none",
+            format!(
+                "{}.{body}.",
+                b64.encode(br#"{"alg":"none","typ":"JWT","kid":"dummy"}"#)
+            ),
+        ),
+        (
+            "a forged signature",
+            format!("{header}.{body}.{}", b64.encode(forged)),
+        ),
+        ("claims changed after signing", {
+            let mut bob = claims.clone();
+            bob["sub"] = runner.user_id("bob").into();
+            format!("{header}.{}.{signature}", b64.encode(bob.to_string()))
+        }),
+        ("an expired token", signed_by_the_pool(&expired)),
+        (
+            "a token without token_use",
+            signed_by_the_pool(&no_token_use),
+        ),
+        ("an access token", access),
+        (
+            "a token of another app client",
+            token_of_another_client(&runner).await,
+        ),
+        (
+            "a token of another pool",
+            token_of_another_pool(&runner).await,
+        ),
+    ];
+    let stored_before = runner.stored_orders().await.len();
+    for (case, token) in &refused {
+        let mut answers = vec![order(token).await.unwrap()];
+        for path in ["/orders".to_string(), format!("/orders/{order_id}")] {
+            answers.push(
+                http.get(runner.url(&path))
+                    .header("Authorization", token)
+                    .send()
+                    .await
+                    .unwrap(),
+            );
+        }
+        for answer in answers {
+            assert_eq!(answer.status(), 401, "{case}");
+            let message: Value = answer.json().await.unwrap();
+            assert_eq!(
+                message["message"],
+                orders_blueprint::api::message::UNAUTHORIZED,
+                "{case}"
+            );
+        }
+    }
+    // Nothing was queued: one order only reached the API, and the table.
+    let accepted = runner
+        .output()
+        .iter()
+        .filter(|l| l.contains("accepted by the API"))
+        .count();
+    assert_eq!(accepted, 1);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(runner.stored_orders().await.len(), stored_before);
+    assert_eq!(runner.queue_depth("orders-local-queue").await, 0);
 }

@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """Checks a running Serverless Orders API against the table of expected answers.
 
-    python3 tests/contract/check.py BASE_URL [--all]
+    python3 tests/contract/check.py BASE_URL [--all] [--token TOKEN]
 
-BASE_URL is local mode's (http://127.0.0.1:3000) or a stack's apiUrl. Without --all only
-the rows marked "smoke" run: the ones fit for a deployed stack. Prints a line per row and
+BASE_URL is local mode's (http://127.0.0.1:3000) or a stack's apiUrl. TOKEN (default: the
+ORDERS_TOKEN environment variable) is a signed-in user's ID token, which the rows' "{token}"
+stands for (tests/token.sh prints one). Without --all only the rows marked "smoke" run: the
+ones fit for a deployed stack. Prints a line per row and
 `accepted ORDER_ID` for each order the API took; exits 1 if any row does not hold.
 Python's standard library only, so it runs wherever tests/smoke.sh does.
 """
 
 import argparse
+import base64
 import http.client
+import os
 import json
 import pathlib
 import sys
@@ -19,7 +23,31 @@ import urllib.parse
 TABLE = pathlib.Path(__file__).with_name("answers.json")
 
 
-def send(base, request):
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def token_forms(token):
+    """What the rows' token placeholders stand for, made from a good ID token."""
+    header, claims, signature = token.split(".")
+    unsigned_header = b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    # The same header and claims with a signature of as many bytes, none of them right.
+    raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    forged = b64url(bytes(b ^ 0x5A for b in raw))
+    return {
+        "{token}": token,
+        "{token_alg_none}": f"{unsigned_header}.{claims}.",
+        "{token_bad_signature}": f"{header}.{claims}.{forged}",
+    }
+
+
+def with_tokens(value, forms):
+    for placeholder, token in forms.items():
+        value = value.replace(placeholder, token)
+    return value
+
+
+def send(base, request, forms):
     """Sends one request exactly as the row gives it: no header is added but Host and
     Content-Length (http.client adds no Content-Type of its own)."""
     url = urllib.parse.urlsplit(base)
@@ -36,7 +64,7 @@ def send(base, request):
     try:
         connection.putrequest(request["method"], path, skip_accept_encoding=True)
         for name, value in request["headers"].items():
-            connection.putheader(name, value)
+            connection.putheader(name, with_tokens(value, forms))
         if data or request["method"] in ("POST", "PUT"):
             connection.putheader("Content-Length", str(len(data)))
         connection.endheaders(data)
@@ -62,6 +90,15 @@ def problems(row, status, headers, body):
         if body:
             found.append(f"a body where none was expected: {body[:200]!r}")
         return found
+    if expected.get("body") == "json":
+        try:
+            answer = json.loads(body)
+            missing = [key for key in expected["keys"] if key not in answer]
+            if missing:
+                found.append(f"the body has no {', '.join(missing)}: {body[:200]!r}")
+        except (ValueError, TypeError) as error:
+            found.append(f"the body is not a JSON object ({error}): {body[:200]!r}")
+        return found
     try:
         answer = json.loads(body)
         message = answer["message"]
@@ -82,14 +119,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base_url")
     parser.add_argument("--all", action="store_true", help="also the rows not marked smoke")
+    parser.add_argument("--token", default=os.environ.get("ORDERS_TOKEN"),
+                        help="a signed-in user's ID token (default: $ORDERS_TOKEN)")
     args = parser.parse_args()
+    if not args.token or args.token.count(".") != 2:
+        parser.error("an ID token is needed: --token or ORDERS_TOKEN (tests/token.sh prints one)")
+    forms = token_forms(args.token.removeprefix("Bearer "))
     rows = json.loads(TABLE.read_text(encoding="utf-8"))["rows"]
     failed = 0
     for row in rows:
         if not (args.all or row["smoke"]):
             continue
         try:
-            status, headers, body = send(args.base_url, row["request"])
+            status, headers, body = send(args.base_url, row["request"], forms)
         except OSError as error:
             print(f"FAIL {row['name']}: cannot reach {args.base_url}: {error}")
             failed += 1

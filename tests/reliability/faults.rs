@@ -32,9 +32,10 @@ async fn emulator_outage_loses_no_accepted_order() {
     };
     let frozen = Instant::now();
     signal("-STOP");
+    let http = runner.signed_in(USER).await;
     let during: Vec<_> = (0..10)
         .map(|_| {
-            let http = client();
+            let http = http.clone();
             let url = runner.url("/orders");
             tokio::spawn(async move {
                 let response = http.post(url).json(&good_order()).send().await;
@@ -121,7 +122,7 @@ async fn order_whose_task_always_fails_ends_failed_and_the_others_are_unharmed()
     ]);
     let mut accepted = Vec::new();
     for quantity in [1, 42, 2, 3] {
-        let body = json!({"user_id": "u", "restaurant_id": "r", "quantity": quantity});
+        let body = json!({"restaurant_id": "r", "quantity": quantity});
         accepted.push(post_order(&runner, body).await);
     }
     let doomed = final_order(&runner, &accepted[1]).await;

@@ -13,8 +13,8 @@ fn bad_bodies() -> impl Strategy<Value = (Vec<u8>, &'static str)> {
         4 => json.prop_map(|v| (v.to_string().into_bytes(), "application/json")),
         1 => prop::collection::vec(any::<u8>(), 0..512).prop_map(|b| (b, "application/json")),
         1 => (1usize..50_000).prop_map(|depth| ("[".repeat(depth).into_bytes(), "application/json")),
-        1 => (0u8..100).prop_map(|q| (format!(r#"{{"user_id":"u","restaurant_id":"r","quantity":{q}}}"#).into_bytes(), "text/plain")),
-        1 => Just((br#"{"user_id":"u","restaurant_id":"r","quantity":1}"#.to_vec(), "application/x-www-form-urlencoded")),
+        1 => (0u8..100).prop_map(|q| (format!(r#"{{"restaurant_id":"r","quantity":{q}}}"#).into_bytes(), "text/plain")),
+        1 => Just((br#"{"restaurant_id":"r","quantity":1}"#.to_vec(), "application/x-www-form-urlencoded")),
     ]
 }
 
@@ -39,7 +39,8 @@ fn fuzzed_bodies_get_a_clear_4xx_and_nothing_is_queued() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     // The bodies, not the stage's throttle, are under test (its own test is in e2e).
     let runner = Runner::start(&env::UNTHROTTLED);
-    let http = client();
+    // Signed in: the bodies reach the validator, as a customer's would.
+    let http = runtime.block_on(runner.signed_in(USER));
     let cases = env_number("ORDERS_FUZZ_CASES", 300) as u32;
     // The property closure is `Fn`; the tallies live in cells.
     let statuses = std::cell::RefCell::new(BTreeMap::<u16, usize>::new());
@@ -109,10 +110,11 @@ fn fuzzed_bodies_get_a_clear_4xx_and_nothing_is_queued() {
 #[tokio::test]
 async fn only_the_documented_routes_answer_and_no_answer_leaks_internals() {
     let runner = Runner::start(&[]);
-    let http = client();
+    let http = runner.signed_in(USER).await;
     let probes = [
         ("GET", "/", 404),
-        ("GET", "/orders", 404),
+        ("GET", "/orders?limit=0", 400),
+        ("GET", "/orders?cursor=..%2F..", 400),
         ("PUT", "/orders", 404),
         ("DELETE", "/orders/abc", 404),
         ("POST", "/orders/abc", 404),

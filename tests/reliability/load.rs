@@ -9,12 +9,27 @@ async fn load_every_accepted_order_ends_exactly_once() {
     // The pipeline under load, not the stage's throttle (its own test is in e2e).
     let runner = Runner::start(&[&[(env::CONSUMERS, "4")], &env::UNTHROTTLED[..]].concat());
     let started = Instant::now();
-    let bodies = (0..total).map(|i| {
-        json!({"user_id": format!("load-{i}"), "restaurant_id": "r-1", "quantity": i % 100 + 1})
-    });
-    let posted = post_orders(&client(), &runner.ready.api_url, bodies, concurrency)
-        .await
-        .unwrap();
+    let bodies = (0..total)
+        .map(|i| json!({"restaurant_id": format!("r-{}", i % 7), "quantity": i % 100 + 1}));
+    // Two customers ordering at once, each with their own token.
+    let (alice, bob) = (runner.signed_in(USER).await, runner.signed_in("bob").await);
+    let (bodies_a, bodies_b): (Vec<_>, Vec<_>) = bodies.enumerate().partition(|(i, _)| i % 2 == 0);
+    let unpair = |pairs: Vec<(usize, Value)>| pairs.into_iter().map(|(_, body)| body);
+    let (posted_a, posted_b) = tokio::join!(
+        post_orders(
+            &alice,
+            &runner.ready.api_url,
+            unpair(bodies_a),
+            concurrency / 2
+        ),
+        post_orders(
+            &bob,
+            &runner.ready.api_url,
+            unpair(bodies_b),
+            concurrency / 2
+        ),
+    );
+    let posted: Vec<_> = [posted_a.unwrap(), posted_b.unwrap()].concat();
     let posting = started.elapsed();
     let accepted: Vec<String> = posted
         .iter()
@@ -27,6 +42,12 @@ async fn load_every_accepted_order_ends_exactly_once() {
 
     let orders = runner.settle(total, Duration::from_secs(600)).await;
     let settled = started.elapsed();
+    // Each order is its poster's: half alice's, half bob's, from their tokens.
+    let of_alice = orders
+        .iter()
+        .filter(|o| o.user_id.as_str() == runner.user_id(USER))
+        .count();
+    assert_eq!(of_alice, total.div_ceil(2));
     let lost = assert_nothing_lost_or_doubled(&runner, &accepted, &orders).await;
 
     let latencies = post_to_final_seconds(&posted, &orders);

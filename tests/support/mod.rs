@@ -20,6 +20,8 @@ pub struct Runner {
     /// Where the runner said it and its resources are.
     pub ready: Ready,
     lines: Arc<Mutex<Vec<String>>>,
+    /// ID tokens of the demo users, once signed in.
+    tokens: Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl Runner {
@@ -64,6 +66,7 @@ impl Runner {
             port,
             ready,
             lines,
+            tokens: Mutex::default(),
         }
     }
 
@@ -127,6 +130,7 @@ impl Drop for Runner {
     }
 }
 
+/// A client that sends no token.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -134,9 +138,53 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
-/// Posts an order and returns its id.
+/// The demo user the tests order as, unless a test says otherwise.
+pub const USER: &str = "alice";
+
+impl Runner {
+    /// A demo user's ID token, signed in through the emulator's Cognito as a client does.
+    pub async fn token(&self, user: &str) -> String {
+        if let Some(token) = self.tokens.lock().unwrap().get(user) {
+            return token.clone();
+        }
+        let token = self
+            .ready
+            .sign_in
+            .id_token(user)
+            .await
+            .unwrap_or_else(|err| panic!("{err:#}"));
+        self.tokens
+            .lock()
+            .unwrap()
+            .insert(user.to_owned(), token.clone());
+        token
+    }
+
+    /// A client signed in as `user`: every request carries their ID token.
+    pub async fn signed_in(&self, user: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            self.token(user).await.parse().unwrap(),
+        );
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .default_headers(headers)
+            .build()
+            .unwrap()
+    }
+
+    /// The user id (`sub`) of a demo user.
+    pub fn user_id(&self, user: &str) -> String {
+        self.ready.sign_in.user(user).unwrap().sub.clone()
+    }
+}
+
+/// Posts an order as [`USER`] and returns its id.
 pub async fn post_order(runner: &Runner, body: Value) -> String {
-    let response = client()
+    let response = runner
+        .signed_in(USER)
+        .await
         .post(runner.url("/orders"))
         .json(&body)
         .send()
@@ -156,15 +204,16 @@ pub async fn post_order(runner: &Runner, body: Value) -> String {
 }
 
 pub fn good_order() -> Value {
-    json!({"user_id": "Burger_20", "restaurant_id": "Restaurant 4", "quantity": "3"})
+    json!({"restaurant_id": "Restaurant 4", "quantity": "3"})
 }
 
-/// Polls `GET /orders/{id}` until the order is final.
+/// Polls `GET /orders/{id}` as [`USER`] until the order is final.
 pub async fn final_order(runner: &Runner, order_id: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut last = Value::Null;
+    let http = runner.signed_in(USER).await;
     while Instant::now() < deadline {
-        let response = client()
+        let response = http
             .get(runner.url(&format!("/orders/{order_id}")))
             .send()
             .await
