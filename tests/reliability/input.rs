@@ -107,6 +107,95 @@ fn fuzzed_bodies_get_a_clear_4xx_and_nothing_is_queued() {
     );
 }
 
+/// `Authorization` values the authorizer must refuse: any text, three segments of random
+/// base64url, each with or without `Bearer `, and a real ID token with one character of
+/// its claims changed (never the last, whose spare bits may not change the bytes).
+fn bad_tokens(good: String) -> impl Strategy<Value = String> {
+    let segment = prop::collection::vec(any::<u8>(), 0..200).prop_map(|bytes| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    });
+    let parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+    let claims_len = parts[1].len();
+    let alphabet: Vec<char> = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        .chars()
+        .collect();
+    let tampered = (0..claims_len - 1, prop::sample::select(alphabet)).prop_filter_map(
+        "a different character",
+        move |(at, new)| {
+            let mut claims: Vec<char> = parts[1].chars().collect();
+            (claims[at] != new).then(|| {
+                claims[at] = new;
+                let claims: String = claims.into_iter().collect();
+                format!("{}.{claims}.{}", parts[0], parts[2])
+            })
+        },
+    );
+    let token = prop_oneof![
+        2 => "[ -~]{0,300}",
+        2 => (segment.clone(), segment.clone(), segment).prop_map(|(a, b, c)| format!("{a}.{b}.{c}")),
+        3 => tampered,
+    ];
+    (token, any::<bool>()).prop_map(|(token, bearer)| {
+        if bearer {
+            format!("Bearer {token}")
+        } else {
+            token
+        }
+    })
+}
+
+#[test]
+fn fuzzed_tokens_get_401_and_nothing_is_queued() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let runner = Runner::start(&env::UNTHROTTLED);
+    let good = runtime.block_on(runner.token(USER));
+    let http = client();
+    let cases = env_number("ORDERS_FUZZ_CASES", 300) as u32;
+    let statuses = std::cell::RefCell::new(BTreeMap::<u16, usize>::new());
+    let mut fuzz = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
+    fuzz.run(&bad_tokens(good), |token| {
+        let (status, text) = runtime.block_on(async {
+            let response = http
+                .post(runner.url("/orders"))
+                .header("authorization", token.as_str())
+                .json(&good_order())
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        });
+        *statuses.borrow_mut().entry(status).or_default() += 1;
+        prop_assert_eq!(status, 401, "{:?}", token);
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        prop_assert!(answer["message"].is_string(), "{}", text);
+        prop_assert!(!leaks(&text), "leaks internals: {}", text);
+        Ok(())
+    })
+    .unwrap();
+    let (queued, stored) = runtime.block_on(async {
+        (
+            runner.queue_depth("orders-local-queue").await,
+            runner.stored_orders().await.len(),
+        )
+    });
+    let accepted = runner
+        .output()
+        .iter()
+        .filter(|l| l.contains("accepted by the API"))
+        .count();
+    assert_eq!((accepted, queued, stored), (0, 0, 0));
+    write_report(
+        "bad-tokens",
+        &json!({
+            "tokens_tried": statuses.borrow().values().sum::<usize>(),
+            "statuses": *statuses.borrow(),
+            "accepted": accepted,
+            "stored": stored,
+        }),
+    );
+}
+
 #[tokio::test]
 async fn only_the_documented_routes_answer_and_no_answer_leaks_internals() {
     let runner = Runner::start(&[]);

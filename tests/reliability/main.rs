@@ -20,7 +20,7 @@ use orders_local::client::{percentile, post_orders, post_to_final_seconds};
 use orders_local::env;
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use support::{Runner, USER, final_order, good_order, post_order};
+use support::{Runner, USER, client, final_order, good_order, post_order};
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
