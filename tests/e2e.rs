@@ -521,7 +521,6 @@ fn claims_of(token: &str) -> Value {
 
 /// An ID token of a user of a pool the API does not know, made in the same emulator.
 async fn token_of_another_pool(runner: &Runner) -> String {
-    use aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&runner.sdk().await);
     let pool = cognito
         .create_user_pool()
@@ -533,18 +532,7 @@ async fn token_of_another_pool(runner: &Runner) -> String {
         .unwrap()
         .id
         .unwrap();
-    let client = cognito
-        .create_user_pool_client()
-        .user_pool_id(&pool)
-        .client_name("another-client")
-        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
-        .send()
-        .await
-        .unwrap()
-        .user_pool_client
-        .unwrap()
-        .client_id
-        .unwrap();
+    let client = app_client(&cognito, &pool, "another-client").await;
     let password = orders_local::sign_in::DEMO_PASSWORD;
     cognito
         .admin_create_user()
@@ -567,13 +555,24 @@ async fn token_of_another_pool(runner: &Runner) -> String {
 
 /// alice's ID token, but from another app client of the same pool.
 async fn token_of_another_client(runner: &Runner) -> String {
-    use aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType;
     let sign_in = &runner.ready.sign_in;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&runner.sdk().await);
-    let client = cognito
+    let client = app_client(&cognito, &sign_in.user_pool_id, "another-app").await;
+    let alice = sign_in.user("alice").unwrap();
+    id_token(&cognito, &client, &alice.email, &alice.password).await
+}
+
+/// A new app client of `pool` that signs users in with a password; its id.
+async fn app_client(
+    cognito: &aws_sdk_cognitoidentityprovider::Client,
+    pool: &str,
+    name: &str,
+) -> String {
+    use aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType;
+    cognito
         .create_user_pool_client()
-        .user_pool_id(&sign_in.user_pool_id)
-        .client_name("another-app")
+        .user_pool_id(pool)
+        .client_name(name)
         .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
         .send()
         .await
@@ -581,32 +580,20 @@ async fn token_of_another_client(runner: &Runner) -> String {
         .user_pool_client
         .unwrap()
         .client_id
-        .unwrap();
-    let alice = sign_in.user("alice").unwrap();
-    id_token(&cognito, &client, &alice.email, &alice.password).await
+        .unwrap()
 }
 
-/// Signs a user in through `client` (`USER_PASSWORD_AUTH`): their ID token.
+/// Signs a user in through `client`: their ID token.
 async fn id_token(
     cognito: &aws_sdk_cognitoidentityprovider::Client,
     client: &str,
     username: &str,
     password: &str,
 ) -> String {
-    use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
-    cognito
-        .initiate_auth()
-        .client_id(client)
-        .auth_flow(AuthFlowType::UserPasswordAuth)
-        .auth_parameters("USERNAME", username)
-        .auth_parameters("PASSWORD", password)
-        .send()
+    orders_local::sign_in::password_sign_in(cognito, client, username, password)
         .await
-        .unwrap()
-        .authentication_result
-        .unwrap()
-        .id_token
-        .unwrap()
+        .unwrap_or_else(|err| panic!("{err:#}"))
+        .id
 }
 
 #[tokio::test]

@@ -10,6 +10,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
+/// Writes `value` to `path` as JSON, whole: written aside, then renamed into place, so a
+/// reader never sees half of it.
+pub fn write_whole(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, serde_json::to_vec_pretty(value)?)
+        .with_context(|| format!("write {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("write {}", path.display()))
+}
+
 /// Where a started runner and its resources are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ready {
@@ -28,10 +37,7 @@ pub struct Ready {
 impl Ready {
     /// Writes the report whole: a reader never sees half of it.
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
-        let partial = path.with_extension("partial");
-        std::fs::write(&partial, serde_json::to_vec_pretty(self)?)
-            .with_context(|| format!("write {}", partial.display()))?;
-        std::fs::rename(&partial, path).with_context(|| format!("write {}", path.display()))
+        write_whole(path, self)
     }
 
     /// Waits for `runner` to write its report to `path`; fails if it exits first or takes

@@ -44,6 +44,31 @@ pub fn file(api_port: u16) -> PathBuf {
     std::env::temp_dir().join(format!("orders-local-{api_port}.sign-in.json"))
 }
 
+/// Signs `username` in through the app client `client_id` as a client does
+/// (`InitiateAuth`, `USER_PASSWORD_AUTH`).
+pub async fn password_sign_in(
+    cognito: &aws_sdk_cognitoidentityprovider::Client,
+    client_id: &str,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<Tokens> {
+    let answer = cognito
+        .initiate_auth()
+        .client_id(client_id)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("PASSWORD", password)
+        .send()
+        .await?;
+    let result = answer
+        .authentication_result
+        .with_context(|| format!("{username} signed in without tokens"))?;
+    Ok(Tokens {
+        id: result.id_token.context("no ID token")?,
+        access: result.access_token.context("no access token")?,
+    })
+}
+
 /// Tokens of one sign-in.
 #[derive(Debug, Clone)]
 pub struct Tokens {
@@ -52,11 +77,9 @@ pub struct Tokens {
 }
 
 impl SignIn {
+    /// Writes it whole: `tests/token.sh` never reads half of it.
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
-        let partial = path.with_extension("partial");
-        std::fs::write(&partial, serde_json::to_vec_pretty(self)?)
-            .with_context(|| format!("write {}", partial.display()))?;
-        std::fs::rename(&partial, path).with_context(|| format!("write {}", path.display()))
+        crate::ready::write_whole(path, self)
     }
 
     pub fn user(&self, name: &str) -> anyhow::Result<&DemoUser> {
@@ -66,26 +89,14 @@ impl SignIn {
             .with_context(|| format!("no demo user {name}"))
     }
 
-    /// Signs `name` in as a client does (`InitiateAuth`, `USER_PASSWORD_AUTH`).
+    /// Signs `name` in as a client does.
     pub async fn tokens(&self, name: &str) -> anyhow::Result<Tokens> {
         let user = self.user(name)?;
         let config = orders_emulator::sdk_config_for(&self.endpoint).await;
-        let answer = aws_sdk_cognitoidentityprovider::Client::new(&config)
-            .initiate_auth()
-            .client_id(&self.client_id)
-            .auth_flow(AuthFlowType::UserPasswordAuth)
-            .auth_parameters("USERNAME", &user.email)
-            .auth_parameters("PASSWORD", &user.password)
-            .send()
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(&config);
+        password_sign_in(&cognito, &self.client_id, &user.email, &user.password)
             .await
-            .with_context(|| format!("sign {name} in"))?;
-        let result = answer
-            .authentication_result
-            .with_context(|| format!("{name} signed in without tokens"))?;
-        Ok(Tokens {
-            id: result.id_token.context("no ID token")?,
-            access: result.access_token.context("no access token")?,
-        })
+            .with_context(|| format!("sign {name} in"))
     }
 
     /// `name`'s ID token: what goes in the `Authorization` header.

@@ -10,9 +10,12 @@ use crate::outputs::after;
 use pulumi_gestalt_rust::{Context, Output};
 use std::collections::HashMap;
 
-/// A route served by get-order: (resource name part, path in a source ARN, statement id).
+/// A route served by get-order.
 struct ReadRoute {
+    /// The logical name of its method (and the prefix of its other resources').
     name: &'static str,
+    /// On `/orders/{id}` (with the path parameter `id`), or on `/orders`.
+    by_id: bool,
     /// The path as a permission's source ARN names it (`*` for a path parameter).
     arn_path: &'static str,
     statement_id: &'static str,
@@ -21,11 +24,13 @@ struct ReadRoute {
 const READ_ROUTES: [ReadRoute; 2] = [
     ReadRoute {
         name: "list-orders",
+        by_id: false,
         arn_path: "orders",
         statement_id: "AllowApiGatewayListOrders",
     },
     ReadRoute {
         name: "get-order",
+        by_id: true,
         arn_path: "orders/*",
         statement_id: "AllowApiGatewayGetOrder",
     },
@@ -36,12 +41,13 @@ pub fn create(ctx: &Context, routes: &Routes, get_order: &Function) -> Vec<Outpu
     let api_id = &routes.api_id;
     let mut ready = Vec::new();
     for route in &READ_ROUTES {
-        let (resource_id, parameters) = match route.arn_path {
-            "orders" => (routes.orders.clone(), HashMap::new()),
-            _ => (
+        let (resource_id, parameters) = if route.by_id {
+            (
                 routes.order.clone(),
                 HashMap::from([("method.request.path.id".to_string(), true)]),
-            ),
+            )
+        } else {
+            (routes.orders.clone(), HashMap::new())
         };
         let get = method::create(
             ctx,
