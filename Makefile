@@ -33,7 +33,7 @@ ENGINE_CACHE ?= $(HOME)/.cache/serverless-orders/pulumi-$(PULUMI_VERSION)
 export ORDERS_PULUMI := $(ENGINE_CACHE)/pulumi
 export ORDERS_LANGUAGE_HOST := $(CURDIR)/target/engine/bin/pulumi-language-rust
 
-.PHONY: help local venv oracles lint tests test reliability bench bench-zips zips check-zips check-schema preview engine engine-tools destroy clean
+.PHONY: help local venv oracles lint lint-workflows tests test reliability bench bench-zips zips check-zips check-schema preview engine engine-tools destroy clean
 
 help:
 	@echo "make local       run the whole pipeline here (API on 127.0.0.1:$${ORDERS_PORT:-3000})"
@@ -67,9 +67,21 @@ oracles: $(ORACLES)
 local: venv
 	cargo run --locked --quiet --package orders-local
 
-lint:
+lint: lint-workflows
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# The GitHub workflows never run here, so a linter reads them: actionlint (built from its Go
+# module into the cache, like the pulumi CLI) checks expressions, step outputs and action
+# inputs against each action's metadata, and runs shellcheck over every `run:` script.
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := $(HOME)/.cache/serverless-orders/actionlint-$(ACTIONLINT_VERSION)/actionlint
+$(ACTIONLINT):
+	GOBIN=$(dir $@) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+lint-workflows: $(ACTIONLINT)
+	@command -v shellcheck >/dev/null || { echo "shellcheck is required (apt-get install shellcheck)" >&2; exit 1; }
+	$(ACTIONLINT) -shellcheck shellcheck .github/workflows/*.yml
 
 tests:
 	cargo test --workspace --locked
