@@ -1,31 +1,17 @@
 //! A made-up AWS account, kept in a JSON file so that it outlives one engine run as a real
 //! account does: what the stand-in provider has created, under which id and ARN, with which
-//! inputs. It refuses what AWS refuses and the lifecycle cares about:
-//! - deleting a resource while another live resource's inputs still name its id or ARN (AWS
-//!   refuses to delete a role with policies, a deployment with a stage, ...; this rule is
-//!   stricter than AWS, never looser, for the references the program makes);
-//! - creating a second resource with a name AWS keeps unique (a role, a function, ...).
+//! inputs. It refuses what AWS documents refusing ([`crate::aws_facts`]): deleting a role
+//! that still has policies, a deployment a stage uses, a rule with targets, ...; and creating
+//! a second resource with a name AWS keeps unique (a role, a function, ...).
 
+use crate::aws_facts::{DeleteRefusal, UNIQUE_NAMES, delete_refusal};
 use crate::aws_shapes::{self, Generated};
-use crate::wire::as_archive;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// Types whose `name` AWS refuses to give twice (CreateRole: EntityAlreadyExists,
-/// CreateFunction: ResourceConflictException, CreateLogGroup: ResourceAlreadyExistsException,
-/// CreateTable: ResourceInUseException, CreateStateMachine: StateMachineAlreadyExists).
-/// SQS and SNS answer a repeated create with the existing queue or topic instead.
-const UNIQUE_NAMES: [&str; 5] = [
-    "aws:iam/role:Role",
-    "aws:lambda/function:Function",
-    "aws:cloudwatch/logGroup:LogGroup",
-    "aws:dynamodb/table:Table",
-    "aws:sfn/stateMachine:StateMachine",
-];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LiveResource {
@@ -37,70 +23,9 @@ pub struct LiveResource {
     pub outputs: Map<String, Value>,
 }
 
-/// Types that name resources only as the dimensions of the metrics they watch: AWS keeps no
-/// link from an alarm or a dashboard to a function or a queue, and deletes those freely.
-const WATCHERS: [&str; 2] = [
-    "aws:cloudwatch/metricAlarm:MetricAlarm",
-    "aws:cloudwatch/dashboard:Dashboard",
-];
-
-/// Types whose `arn` property is another resource's: an EventBridge target's is the
-/// resource it sends to. They have no ARN of their own.
-const ARN_OF_ANOTHER: [&str; 1] = ["aws:cloudwatch/eventTarget:EventTarget"];
-
 impl LiveResource {
-    fn arn(&self) -> Option<&str> {
-        if ARN_OF_ANOTHER.contains(&self.type_token.as_str()) {
-            return None;
-        }
-        self.outputs.get("arn").and_then(Value::as_str)
-    }
-
     fn name(&self) -> Option<&str> {
         self.inputs.get("name").and_then(Value::as_str)
-    }
-
-    /// Whether this resource's inputs name `other` by its id or ARN (also inside JSON
-    /// documents such as policies, and as the start of a longer ARN: `table/x/index/*`).
-    pub fn names(&self, other: &LiveResource) -> bool {
-        if WATCHERS.contains(&self.type_token.as_str()) {
-            return false;
-        }
-        let id = other.id.as_str();
-        let arn = other.arn();
-        let mut found = false;
-        for value in self.inputs.values() {
-            visit_strings(value, &mut |text| {
-                found |= text == id
-                    || arn.is_some_and(|arn| {
-                        text == arn
-                            || text
-                                .strip_prefix(arn)
-                                .is_some_and(|rest| rest.starts_with([':', '/']))
-                    });
-            });
-        }
-        found
-    }
-}
-
-/// Calls `f` with every string in `value`, and in the JSON documents strings hold.
-fn visit_strings(value: &Value, f: &mut dyn FnMut(&str)) {
-    if as_archive(value).is_some() {
-        return;
-    }
-    match value {
-        Value::String(text) => {
-            f(text);
-            if text.starts_with(['{', '[']) {
-                if let Ok(document) = serde_json::from_str::<Value>(text) {
-                    visit_strings(&document, f);
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|item| visit_strings(item, f)),
-        Value::Object(object) => object.values().for_each(|item| visit_strings(item, f)),
-        _ => {}
     }
 }
 
@@ -118,20 +43,23 @@ fn key(type_token: &str, id: &str) -> String {
     format!("{type_token} {id}")
 }
 
-/// Why a delete was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeleteConflict {
+/// A delete AWS refuses: the error it answers, and what blocks the delete.
+#[derive(Debug, Clone)]
+pub struct Refused {
     pub urn: String,
-    pub named_by: Vec<String>,
+    pub rule: &'static DeleteRefusal,
+    pub blocked_by: Vec<String>,
 }
 
-impl std::fmt::Display for DeleteConflict {
+impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "DeleteConflict: cannot delete {} while these still use it: {}",
+            "{} (deleting {}, blocked by {}; {})",
+            self.rule.error,
             self.urn,
-            self.named_by.join(", ")
+            self.blocked_by.join(", "),
+            self.rule.source
         )
     }
 }
@@ -236,22 +164,17 @@ impl Account {
         Ok(resource)
     }
 
-    /// Deletes a resource unless another live resource still names it. Deleting one that is
-    /// already gone succeeds, as a retried delete does in AWS.
-    pub fn delete(&mut self, type_token: &str, id: &str) -> Result<(), DeleteConflict> {
+    /// Deletes a resource unless AWS would refuse to. Deleting one that is already gone
+    /// succeeds, as a retried delete does in AWS.
+    pub fn delete(&mut self, type_token: &str, id: &str) -> Result<(), Refused> {
         let Some(target) = self.resources.get(&key(type_token, id)) else {
             return Ok(());
         };
-        let named_by: Vec<String> = self
-            .resources
-            .values()
-            .filter(|other| other.urn != target.urn && other.names(target))
-            .map(|other| other.urn.clone())
-            .collect();
-        if !named_by.is_empty() {
-            return Err(DeleteConflict {
+        if let Some((rule, blocked_by)) = delete_refusal(target, self.resources.values()) {
+            return Err(Refused {
                 urn: target.urn.clone(),
-                named_by,
+                rule,
+                blocked_by,
             });
         }
         self.resources.remove(&key(type_token, id));
@@ -348,46 +271,192 @@ mod tests {
     }
 
     #[test]
-    fn a_resource_still_named_by_another_cannot_be_deleted() {
+    fn a_role_with_a_policy_cannot_be_deleted_until_the_policy_is() {
         let mut account = Account::default();
         let (role, policy) = role_and_policy(&mut account);
-        let conflict = account.delete(ROLE, &role).unwrap_err();
-        assert_eq!(conflict.named_by, vec!["urn:policy".to_string()]);
+        let refused = account.delete(ROLE, &role).unwrap_err();
+        assert_eq!(refused.blocked_by, vec!["urn:policy".to_string()]);
+        assert!(
+            refused.to_string().starts_with("DeleteConflict"),
+            "{refused}"
+        );
         account.delete(POLICY, &policy).unwrap();
         account.delete(ROLE, &role).unwrap();
         assert_eq!(account.resources().count(), 0);
     }
 
+    fn create(account: &mut Account, type_token: &str, urn: &str, value: Value) -> String {
+        account
+            .create("eu-west-1", type_token, urn, urn, &inputs(value))
+            .unwrap()
+            .id
+            .clone()
+    }
+
+    /// AWS refuses these deletes while the dependent lives, and takes them after.
     #[test]
-    fn an_arn_inside_a_policy_document_or_a_longer_arn_is_a_reference() {
+    fn documented_refusals_hold_until_the_dependent_is_gone() {
         let mut account = Account::default();
-        let table = account
+        let api = create(
+            &mut account,
+            "aws:apigateway/restApi:RestApi",
+            "urn:api",
+            json!({}),
+        );
+        let deployment = create(
+            &mut account,
+            "aws:apigateway/deployment:Deployment",
+            "urn:deployment",
+            json!({"restApi": api}),
+        );
+        let model = create(
+            &mut account,
+            "aws:apigateway/model:Model",
+            "urn:model",
+            json!({"restApi": api, "name": "Order"}),
+        );
+        let rule = create(
+            &mut account,
+            "aws:cloudwatch/eventRule:EventRule",
+            "urn:rule",
+            json!({"name": "unsettled"}),
+        );
+        let cases = [
+            (
+                "aws:apigateway/deployment:Deployment",
+                deployment.clone(),
+                "aws:apigateway/stage:Stage",
+                json!({"restApi": api, "stageName": "v1", "deployment": deployment}),
+                "BadRequestException",
+            ),
+            (
+                "aws:apigateway/model:Model",
+                model.clone(),
+                "aws:apigateway/method:Method",
+                json!({"restApi": api, "httpMethod": "POST", "requestModels": {"$default": "Order"}}),
+                "ConflictException",
+            ),
+            (
+                "aws:cloudwatch/eventRule:EventRule",
+                rule.clone(),
+                "aws:cloudwatch/eventTarget:EventTarget",
+                json!({"rule": "unsettled", "targetId": "f", "arn": "arn:aws:lambda:eu-west-1:1:function:f"}),
+                "ValidationException",
+            ),
+        ];
+        for (i, (target_type, target, dependent_type, dependent_inputs, error)) in
+            cases.into_iter().enumerate()
+        {
+            let urn = format!("urn:dependent-{i}");
+            let dependent = create(&mut account, dependent_type, &urn, dependent_inputs);
+            let refused = account.delete(target_type, &target).unwrap_err();
+            assert!(refused.to_string().starts_with(error), "{refused}");
+            assert_eq!(refused.blocked_by, vec![urn]);
+            account.delete(dependent_type, &dependent).unwrap();
+            account.delete(target_type, &target).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_model_of_the_same_name_in_another_api_does_not_block() {
+        let mut account = Account::default();
+        let model = create(
+            &mut account,
+            "aws:apigateway/model:Model",
+            "urn:model",
+            json!({"restApi": "api-1", "name": "Order"}),
+        );
+        create(
+            &mut account,
+            "aws:apigateway/method:Method",
+            "urn:method",
+            json!({"restApi": "api-2", "requestModels": {"$default": "Order"}}),
+        );
+        account
+            .delete("aws:apigateway/model:Model", &model)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_protected_user_pool_is_refused_an_unprotected_one_deleted() {
+        let mut account = Account::default();
+        let pool = "aws:cognito/userPool:UserPool";
+        let protected = create(
+            &mut account,
+            pool,
+            "urn:protected",
+            json!({"name": "p", "deletionProtection": "ACTIVE"}),
+        );
+        let refused = account.delete(pool, &protected).unwrap_err();
+        assert!(refused.to_string().starts_with("InvalidParameterException"));
+        let open = create(
+            &mut account,
+            pool,
+            "urn:open",
+            json!({"name": "o", "deletionProtection": "INACTIVE"}),
+        );
+        account.delete(pool, &open).unwrap();
+    }
+
+    /// What AWS deletes although others still name it: a dead-letter queue named in a
+    /// redrive policy, a log group a function writes to, a function a mapping and a
+    /// permission name, a table an IAM policy names, a role a function runs as.
+    #[test]
+    fn deletes_aws_allows_while_others_name_the_resource_go_through() {
+        let mut account = Account::default();
+        let dlq = account
             .create(
                 "eu-west-1",
-                "aws:dynamodb/table:Table",
-                "urn:table",
-                "t",
-                &inputs(json!({"name": "orders"})),
+                "aws:sqs/queue:Queue",
+                "urn:dlq",
+                "dlq",
+                &inputs(json!({"name": "dlq"})),
             )
             .unwrap()
             .clone();
-        let index = format!("{}/index/by-user", table.outputs["arn"].as_str().unwrap());
-        let document = json!({"Statement": [{"Resource": [index]}]}).to_string();
-        let policy = LiveResource {
-            type_token: "aws:iam/rolePolicy:RolePolicy".into(),
-            urn: "urn:p".into(),
-            id: "p".into(),
-            inputs: inputs(json!({"policy": document})),
-            outputs: Map::new(),
-        };
-        assert!(policy.names(&table));
-        let unrelated = LiveResource {
-            inputs: inputs(
-                json!({"policy": "arn:aws:dynamodb:eu-west-1:123456789012:table/orders-archive"}),
-            ),
-            ..policy
-        };
-        assert!(!unrelated.names(&table));
+        let dlq_arn = dlq.outputs["arn"]
+            .as_str()
+            .unwrap_or("arn:aws:sqs:eu-west-1:1:dlq")
+            .to_owned();
+        create(
+            &mut account,
+            "aws:sqs/queue:Queue",
+            "urn:queue",
+            json!({"name": "q", "redrivePolicy": json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}).to_string()}),
+        );
+        let logs = create(
+            &mut account,
+            "aws:cloudwatch/logGroup:LogGroup",
+            "urn:logs",
+            json!({"name": "/aws/lambda/f"}),
+        );
+        let role = create(&mut account, ROLE, "urn:role", json!({"name": "r"}));
+        let function = create(
+            &mut account,
+            "aws:lambda/function:Function",
+            "urn:function",
+            json!({"name": "f", "role": "arn:aws:iam::123456789012:role/r", "loggingConfig": {"logGroup": "/aws/lambda/f"}}),
+        );
+        create(
+            &mut account,
+            "aws:lambda/eventSourceMapping:EventSourceMapping",
+            "urn:mapping",
+            json!({"functionName": "f", "eventSourceArn": "arn:aws:sqs:eu-west-1:1:q"}),
+        );
+        create(
+            &mut account,
+            "aws:lambda/permission:Permission",
+            "urn:permission",
+            json!({"function": "f", "principal": "events.amazonaws.com"}),
+        );
+        account.delete("aws:sqs/queue:Queue", &dlq.id).unwrap();
+        account
+            .delete("aws:cloudwatch/logGroup:LogGroup", &logs)
+            .unwrap();
+        account
+            .delete("aws:lambda/function:Function", &function)
+            .unwrap();
+        account.delete(ROLE, &role).unwrap();
     }
 
     #[test]

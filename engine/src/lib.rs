@@ -10,6 +10,7 @@
 //!   lifecycle with them (`tests/lifecycle.rs`).
 
 pub mod account;
+pub mod aws_facts;
 pub mod aws_shapes;
 pub mod mock;
 pub mod project;

@@ -7,6 +7,7 @@
 //! properties unknown, and deletes that AWS would refuse refused.
 
 use crate::account::Account;
+use crate::aws_facts::replaced_on;
 use crate::schema::Schema;
 use crate::wire::{UNKNOWN, as_archive, first_unknown, is_unknown, map_to_proto, struct_to_json};
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
@@ -21,100 +22,6 @@ use tonic::{Request, Response, Status};
 
 /// The environment variable naming the account file.
 pub const ACCOUNT_FILE_VAR: &str = "ORDERS_FAKE_AWS_ACCOUNT";
-
-/// Properties AWS cannot change in place: the real provider replaces the resource when one
-/// changes (Terraform's ForceNew on the matching argument). Only properties the program's
-/// schema declares are listed.
-const REPLACED_ON: &[(&str, &[&str])] = &[
-    ("aws:sqs/queue:Queue", &["name"]),
-    ("aws:sns/topic:Topic", &["name"]),
-    (
-        "aws:sns/topicSubscription:TopicSubscription",
-        &["topic", "protocol", "endpoint"],
-    ),
-    ("aws:dynamodb/table:Table", &["name"]),
-    ("aws:iam/role:Role", &["name"]),
-    ("aws:iam/rolePolicy:RolePolicy", &["name", "role"]),
-    ("aws:lambda/function:Function", &["name"]),
-    (
-        "aws:lambda/permission:Permission",
-        &[
-            "action",
-            "function",
-            "principal",
-            "sourceArn",
-            "statementId",
-        ],
-    ),
-    (
-        "aws:lambda/eventSourceMapping:EventSourceMapping",
-        &["eventSourceArn"],
-    ),
-    ("aws:cloudwatch/logGroup:LogGroup", &["name"]),
-    ("aws:cloudwatch/metricAlarm:MetricAlarm", &["name"]),
-    ("aws:sfn/stateMachine:StateMachine", &["name"]),
-    ("aws:apigateway/resource:Resource", &["restApi"]),
-    (
-        "aws:apigateway/method:Method",
-        &["restApi", "resourceId", "httpMethod"],
-    ),
-    (
-        "aws:apigateway/methodResponse:MethodResponse",
-        &["restApi", "resourceId", "httpMethod", "statusCode"],
-    ),
-    (
-        "aws:apigateway/integration:Integration",
-        &["restApi", "resourceId", "httpMethod"],
-    ),
-    (
-        "aws:apigateway/integrationResponse:IntegrationResponse",
-        &["restApi", "resourceId", "httpMethod", "statusCode"],
-    ),
-    (
-        "aws:apigateway/deployment:Deployment",
-        &["restApi", "triggers", "description"],
-    ),
-    ("aws:apigateway/stage:Stage", &["restApi", "stageName"]),
-    (
-        "aws:apigateway/methodSettings:MethodSettings",
-        &["restApi", "stageName", "methodPath"],
-    ),
-    (
-        "aws:apigateway/model:Model",
-        &["restApi", "name", "contentType"],
-    ),
-    (
-        "aws:apigateway/requestValidator:RequestValidator",
-        &["restApi"],
-    ),
-    (
-        "aws:apigateway/response:Response",
-        &["restApiId", "responseType"],
-    ),
-    ("aws:cloudwatch/dashboard:Dashboard", &["dashboardName"]),
-    ("aws:cloudwatch/eventRule:EventRule", &["name"]),
-    (
-        "aws:cloudwatch/eventTarget:EventTarget",
-        &["rule", "targetId"],
-    ),
-    ("aws:sqs/queuePolicy:QueuePolicy", &["queueUrl"]),
-    (
-        "aws:cognito/userPool:UserPool",
-        &["name", "usernameAttributes"],
-    ),
-    (
-        "aws:cognito/userPoolClient:UserPoolClient",
-        &["userPoolId", "generateSecret"],
-    ),
-    ("aws:apigateway/authorizer:Authorizer", &["restApi"]),
-];
-
-fn replaced_on(type_token: &str) -> &'static [&'static str] {
-    REPLACED_ON
-        .iter()
-        .find(|(token, _)| *token == type_token)
-        .map_or(&[], |(_, properties)| properties)
-}
 
 pub struct Provider {
     account_file: Option<PathBuf>,
@@ -663,20 +570,5 @@ mod tests {
         )
         .await;
         assert_eq!(answer.changes, DiffChanges::DiffNone as i32, "{answer:?}");
-    }
-
-    #[test]
-    fn every_replacement_property_is_an_input_of_its_type() {
-        let schema: Value = serde_json::from_str(crate::schema::TEXT).unwrap();
-        for (type_token, properties) in REPLACED_ON {
-            let inputs = &schema["resources"][type_token]["inputProperties"];
-            assert!(inputs.is_object(), "{type_token} is not in the schema");
-            for property in *properties {
-                assert!(
-                    inputs.get(property).is_some(),
-                    "{type_token} has no input {property}"
-                );
-            }
-        }
     }
 }

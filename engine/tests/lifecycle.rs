@@ -277,6 +277,33 @@ fn applied(events: &[Value]) -> (BTreeMap<String, Vec<String>>, Vec<String>) {
     (by_op, failed)
 }
 
+/// The engine's error diagnostics of the resources whose operation failed, by URN.
+fn failures(events: &[Value], failed: &[String]) -> BTreeMap<String, String> {
+    events
+        .iter()
+        .filter_map(|event| event.get("diagnosticEvent"))
+        .filter(|d| d["severity"] == "error")
+        .filter_map(|d| {
+            let urn = d["urn"].as_str()?;
+            failed.iter().any(|f| f == urn).then(|| {
+                (
+                    urn.to_owned(),
+                    d["message"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The AWS error a failure message names, if it is one AWS documents for that type's delete.
+fn documented_refusal(urn: &str, message: &str) -> Option<&'static str> {
+    orders_engine::aws_facts::DELETE_REFUSALS
+        .iter()
+        .filter(|rule| rule.target == urn_type(urn))
+        .map(|rule| rule.error)
+        .find(|error| message.contains(error))
+}
+
 fn count(by_op: &BTreeMap<String, Vec<String>>, op: &str) -> usize {
     by_op.get(op).map_or(0, Vec::len)
 }
@@ -605,7 +632,13 @@ fn the_program_lives_its_whole_life_under_the_real_engine() {
         &h.pulumi.display().to_string(),
         &["destroy", "--yes", "--json", "--parallel", "1"],
     );
-    let (_, plain_refused) = applied(&plain.events());
+    let plain_events = plain.events();
+    let (_, plain_refused) = applied(&plain_events);
+    let plain_failures = failures(&plain_events, &plain_refused);
+    let plain_errors: BTreeMap<&str, Option<&str>> = plain_failures
+        .iter()
+        .map(|(urn, message)| (urn.as_str(), documented_refusal(urn, message)))
+        .collect();
     let cleanup = h.run(
         "destroy",
         &laptop,
@@ -636,6 +669,7 @@ fn the_program_lives_its_whole_life_under_the_real_engine() {
         "state_resources_after_destroy": state_after_destroy,
         "plain_destroy_exit_code": plain.code,
         "plain_destroy_refused": plain_refused,
+        "plain_destroy_errors": plain_errors,
         "cleanup_exit_code": cleanup.code,
         "account_resources_after_cleanup": account_after_cleanup,
         "seconds": h.timings,
@@ -691,6 +725,21 @@ fn the_program_lives_its_whole_life_under_the_real_engine() {
         "a plain destroy with no edges went through"
     );
     assert!(!plain_refused.is_empty());
+    // Each resource the plain destroy could not delete was refused with an error AWS
+    // documents for that delete, not for any other reason.
+    assert_eq!(
+        plain_errors.len(),
+        plain_refused.len(),
+        "a failed delete without its error: {plain_refused:?}"
+    );
+    let undocumented: Vec<_> = plain_failures
+        .iter()
+        .filter(|(urn, message)| documented_refusal(urn, message).is_none())
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "failed for another reason: {undocumented:?}"
+    );
     assert_eq!(
         cleanup.code,
         Some(0),
