@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::runtime_api::RuntimeApi;
+use orders_core::{OrderId, OrderMessage, OrderRequest, UserId};
 use orders_local::client::percentile;
 
 /// The resources the functions talk to, in the emulator.
@@ -22,6 +23,27 @@ pub struct Backing {
     pub state_machine_arn: String,
 }
 
+impl Backing {
+    /// A table and a state machine in `emulator` for the functions to work on.
+    pub async fn provision(emulator: &orders_emulator::Emulator) -> anyhow::Result<Self> {
+        let config = emulator.sdk_config().await;
+        let table = "bench-orders";
+        orders_emulator::provision::orders_table(&config, table).await?;
+        let state_machine_arn =
+            orders_emulator::provision::stub_state_machine(&config, "bench").await?;
+        Ok(Self {
+            endpoint: emulator.endpoint(),
+            table: table.into(),
+            topic_arn: format!(
+                "arn:aws:sns:{}:{}:bench",
+                orders_emulator::REGION,
+                orders_emulator::ACCOUNT
+            ),
+            state_machine_arn,
+        })
+    }
+}
+
 /// One function under test.
 pub struct Subject {
     pub name: &'static str,
@@ -29,34 +51,56 @@ pub struct Subject {
     pub quick_event: Value,
     /// An event that does the function's real I/O: what the memory run repeats.
     pub working_event: Value,
+    /// What the function answers every working event (see [`crate::runtime_api::outcome_of`]):
+    /// a run that answers anything else measured another path than the one meant.
+    pub intended: &'static str,
 }
 
 /// The bare function every cold start is compared with (crate `orders-baseline`).
 pub const BASELINE: &str = "orders-baseline";
 
+/// The user every working event acts for: the order the benchmark reads is theirs.
+const OWNER: &str = "bench-user";
+
 pub fn subjects() -> Vec<Subject> {
-    let message = json!({"order_id": "bench-1", "user_id": "u", "order": {"restaurant_id": "r", "quantity": 2}});
+    let message = OrderMessage {
+        order_id: OrderId::parse("bench-1").expect("an order id"),
+        user_id: UserId::parse(OWNER).expect("a user id"),
+        order: OrderRequest {
+            restaurant_id: "r".into(),
+            quantity: 2,
+            note: None,
+        },
+    };
+    let body = serde_json::to_string(&message).expect("an order message");
     vec![
         Subject {
             name: BASELINE,
             quick_event: json!({}),
             working_event: json!({}),
+            intended: "ok",
         },
         Subject {
             name: orders_blueprint::START_ORDER,
             quick_event: json!({"Records": []}),
-            working_event: json!({"Records": [{"messageId": "m-1", "body": message.to_string()}]}),
+            // The same message every time: the first starts the execution, the others find
+            // it started with the same input (idempotent), and none is reported failed.
+            working_event: json!({"Records": [{"messageId": "m-1", "body": body}]}),
+            intended: "ok",
         },
         Subject {
             name: orders_blueprint::MANAGE_ORDER_STATE,
             // A payment status without its payment: refused before any call.
             quick_event: json!({"action": "set_status", "order_id": "bench-1", "status": "PAYMENT_OK"}),
-            working_event: json!({"action": "create", "order_id": "bench-1", "order": {"user_id": "u", "restaurant_id": "r", "quantity": 2}}),
+            // Saves the order get-order reads below (then finds it saved, as a retry does).
+            working_event: json!({"action": "create", "order_id": "bench-1", "order": {"user_id": OWNER, "restaurant_id": "r", "quantity": 2}}),
+            intended: "ok",
         },
         Subject {
             name: orders_blueprint::PROCESS_PAYMENT,
             quick_event: json!({"order_id": "bench-1", "quantity": 2}),
             working_event: json!({"order_id": "bench-1", "quantity": 2}),
+            intended: "ok",
         },
         Subject {
             name: orders_blueprint::SEND_ORDER,
@@ -64,30 +108,42 @@ pub fn subjects() -> Vec<Subject> {
             // Its I/O is the consistent read that finds no such order (OrderNotFound): the
             // hand-off itself would need a paid order and a topic for every invocation.
             working_event: json!({"order_id": "bench-missing"}),
+            intended: "OrderNotFound",
         },
         Subject {
             name: orders_blueprint::GET_ORDER,
-            // A bad id is answered 400 with no read; a good one is read from the table.
-            quick_event: get_order_request("not an id"),
-            working_event: get_order_request("bench-1"),
+            // A bad id is answered 400 with no read; a good one is read from the table, by
+            // the signed-in customer who placed it.
+            quick_event: get_order_request("not an id", OWNER),
+            working_event: get_order_request("bench-1", OWNER),
+            intended: "200",
         },
     ]
 }
 
-/// `GET /orders/{id}` as API Gateway's proxy integration hands it to get-order.
-fn get_order_request(id: &str) -> Value {
+/// `GET /orders/{id}` as API Gateway's proxy integration hands it to get-order once the
+/// Cognito authorizer has let `user` through: their claims, every one a string.
+fn get_order_request(id: &str, user: &str) -> Value {
     json!({
         "resource": "/orders/{id}",
         "path": format!("/orders/{id}"),
         "httpMethod": "GET",
         "pathParameters": {"id": id},
-        "requestContext": {"httpMethod": "GET", "resourcePath": "/orders/{id}", "stage": "v1"},
+        "requestContext": {
+            "httpMethod": "GET",
+            "resourcePath": "/orders/{id}",
+            "stage": "v1",
+            "authorizer": {"claims": {"sub": user, "token_use": "id"}},
+        },
     })
 }
 
 /// The release binary that `cargo lambda build` zipped as `bootstrap`.
 pub fn binary(name: &str) -> PathBuf {
-    Path::new("target/x86_64-unknown-linux-gnu/release").join(name)
+    // From the workspace's root, wherever the benchmark or its test runs.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/x86_64-unknown-linux-gnu/release")
+        .join(name)
 }
 
 async fn spawn(
@@ -184,6 +240,8 @@ pub async fn cold_starts(
 pub struct Memory {
     pub invocations: usize,
     pub errors: usize,
+    /// What the invocations answered: outcome → count (e.g. `{"200": 1000}`).
+    pub answers: std::collections::BTreeMap<String, usize>,
     pub peak_rss_mb: f64,
     pub mean_invocation_ms: f64,
 }
@@ -213,6 +271,7 @@ pub async fn memory(
     Ok(Memory {
         invocations,
         errors: outcome.errors,
+        answers: outcome.outcomes,
         peak_rss_mb: peak_kb / 1024.0,
         mean_invocation_ms: ms(span) / invocations as f64,
     })
@@ -253,6 +312,23 @@ mod tests {
                 other => panic!("no input type for {other}"),
             };
             assert!(ok, "{}: {event}", subject.name);
+        }
+    }
+
+    /// Each working event, run a few times through the real release bootstrap (built by
+    /// `make zips`) against the emulator, gets the answer it is meant to measure: get-order
+    /// a 200 for its owner (not the 401 of a request without a user), the others theirs.
+    /// The bare baseline is left out: it answers `{}` to anything.
+    #[tokio::test]
+    async fn every_working_event_gets_its_intended_answer() {
+        let emulator =
+            orders_emulator::Emulator::start(&orders_emulator::EmulatorCommand::from_env())
+                .unwrap();
+        let backing = Backing::provision(&emulator).await.unwrap();
+        for subject in subjects().iter().filter(|s| s.name != BASELINE) {
+            let memory = memory(subject, &backing, 3).await.unwrap();
+            let intended = [(subject.intended.to_owned(), 3)].into();
+            assert_eq!(memory.answers, intended, "{}", subject.name);
         }
     }
 }

@@ -37,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
     let starts = setting("BENCH_COLD_STARTS", 100);
     let invocations = setting("BENCH_INVOCATIONS", 1000);
     let emulator = orders_emulator::Emulator::start(&orders_emulator::EmulatorCommand::from_env())?;
-    let backing = backing(&emulator).await?;
+    let backing = functions::Backing::provision(&emulator).await?;
 
     let subjects = functions::subjects();
     eprintln!(
@@ -59,8 +59,19 @@ async fn main() -> anyhow::Result<()> {
         }
         let binary_bytes = std::fs::metadata(functions::binary(subject.name))?.len();
         let memory = functions::memory(subject, &backing, invocations).await?;
+        // Figures of another path than the one meant (a 401, an error) are no figures.
+        let intended = [(subject.intended.to_owned(), invocations)].into();
+        if memory.answers != intended {
+            anyhow::bail!(
+                "{} answered {:?} to its working event, not {:?}",
+                subject.name,
+                memory.answers,
+                intended
+            );
+        }
         per_function.push(json!({
             "function": subject.name,
+            "answers": memory.answers,
             "zip_bytes": zip_bytes,
             "bootstrap_bytes": binary_bytes,
             "cold_start": cold,
@@ -102,24 +113,6 @@ async fn main() -> anyhow::Result<()> {
     println!("{}", markdown(&report));
     eprintln!("written: target/bench/report.md, report.json and three SVG figures");
     Ok(())
-}
-
-async fn backing(emulator: &orders_emulator::Emulator) -> anyhow::Result<functions::Backing> {
-    let config = emulator.sdk_config().await;
-    let table = "bench-orders";
-    orders_emulator::provision::orders_table(&config, table).await?;
-    let state_machine_arn =
-        orders_emulator::provision::stub_state_machine(&config, "bench").await?;
-    Ok(functions::Backing {
-        endpoint: emulator.endpoint(),
-        table: table.into(),
-        topic_arn: format!(
-            "arn:aws:sns:{}:{}:bench",
-            orders_emulator::REGION,
-            orders_emulator::ACCOUNT
-        ),
-        state_machine_arn,
-    })
 }
 
 /// Mean time per iteration of each criterion benchmark, from its saved estimates.

@@ -2,6 +2,7 @@
 //! hands out a fixed number of events on `GET .../invocation/next`, takes answers on
 //! `POST .../response` and `.../error`, and notes when each happened.
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -19,6 +20,7 @@ struct Tally {
     first_next: Option<Instant>,
     answers: Vec<Instant>,
     errors: usize,
+    outcomes: BTreeMap<String, usize>,
     handed_out: usize,
 }
 
@@ -41,6 +43,8 @@ pub struct Outcome {
     pub first_next: Option<Instant>,
     pub answers: Vec<Instant>,
     pub errors: usize,
+    /// What the answers said, counted by [`outcome_of`].
+    pub outcomes: BTreeMap<String, usize>,
 }
 
 impl RuntimeApi {
@@ -96,6 +100,7 @@ impl RuntimeApi {
             first_next: tally.first_next,
             answers: tally.answers.clone(),
             errors: tally.errors,
+            outcomes: tally.outcomes.clone(),
         }
     }
 }
@@ -136,25 +141,71 @@ async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     (StatusCode::OK, headers, Bytes::from(shared.event.clone()))
 }
 
-fn record(shared: &Shared, failed: bool) -> StatusCode {
+/// What one answer said, in a word: an HTTP answer's status code (`"200"`), a batch's
+/// `"ok"` or how many records failed (`"batch-item-failures:3"`), an error's type
+/// (`"OrderNotFound"`), or `"ok"` for any other answer.
+pub fn outcome_of(body: &[u8], failed: bool) -> String {
+    let answer: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    if failed {
+        return answer["errorType"]
+            .as_str()
+            .unwrap_or("unknown error")
+            .to_owned();
+    }
+    if let Some(status) = answer["statusCode"].as_u64() {
+        return status.to_string();
+    }
+    match answer["batchItemFailures"].as_array() {
+        Some(failures) if !failures.is_empty() => format!("batch-item-failures:{}", failures.len()),
+        _ => "ok".to_owned(),
+    }
+}
+
+fn record(shared: &Shared, body: &[u8], failed: bool) -> StatusCode {
     let mut tally = shared.tally.lock().unwrap();
     tally.answers.push(Instant::now());
     if failed {
         tally.errors += 1;
     }
+    *tally.outcomes.entry(outcome_of(body, failed)).or_default() += 1;
     shared.done.notify_waiters();
     StatusCode::ACCEPTED
 }
 
-async fn answer(State(shared): State<Arc<Shared>>, Path(_id): Path<String>) -> StatusCode {
-    record(&shared, false)
+async fn answer(
+    State(shared): State<Arc<Shared>>,
+    Path(_id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
+    record(&shared, &body, false)
 }
 
-async fn error(State(shared): State<Arc<Shared>>, Path(_id): Path<String>) -> StatusCode {
-    record(&shared, true)
+async fn error(
+    State(shared): State<Arc<Shared>>,
+    Path(_id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
+    record(&shared, &body, true)
 }
 
 async fn init_error(State(shared): State<Arc<Shared>>, body: Bytes) -> StatusCode {
     eprintln!("init error: {}", String::from_utf8_lossy(&body));
-    record(&shared, true)
+    record(&shared, &body, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outcome_of;
+
+    #[test]
+    fn answers_are_told_apart_by_what_they_say() {
+        let http = br#"{"statusCode":401,"headers":{},"body":"{}"}"#;
+        assert_eq!(outcome_of(http, false), "401");
+        assert_eq!(outcome_of(br#"{"batchItemFailures":[]}"#, false), "ok");
+        let partial = br#"{"batchItemFailures":[{"itemIdentifier":"m-1"}]}"#;
+        assert_eq!(outcome_of(partial, false), "batch-item-failures:1");
+        let error = br#"{"errorType":"OrderNotFound","errorMessage":"no order"}"#;
+        assert_eq!(outcome_of(error, true), "OrderNotFound");
+        assert_eq!(outcome_of(br#"{"order_id":"x"}"#, false), "ok");
+    }
 }

@@ -173,13 +173,15 @@ impl TryFrom<serde_json::Value> for NewOrder {
 }
 
 /// The queue message (**contract**): the order id and the user, both set by the API, and
-/// the body as the client sent it.
+/// the body as the client sent it. The consumer reads it with the order validated
+/// (`OrderMessage`); the local API writes it with the body as it came
+/// (`OrderMessage<serde_json::Value>`, as API Gateway's `$input.json('$')` writes it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OrderMessage {
+pub struct OrderMessage<Order = OrderRequest> {
     pub order_id: OrderId,
     pub user_id: UserId,
-    pub order: OrderRequest,
+    pub order: Order,
 }
 
 /// The Step Functions execution input (**contract** with `asl/order.asl.json`): the order
