@@ -20,9 +20,10 @@ use axum::routing::{get, post};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use orders_aws::DynamoOrderStore;
 use orders_blueprint::api::{MAX_BODY_BYTES, REQUEST_ID_HEADER, message as says, order_location};
+use orders_core::{OrderId, OrderMessage, UserId};
 use serde_json::{Value, json};
 
-use crate::authorizer::{Authorizer, Caller, require_caller};
+use crate::authorizer::{Authorizer, Caller};
 use crate::progress;
 
 pub struct Api {
@@ -89,7 +90,22 @@ pub fn router(api: Arc<Api>) -> Router {
         .with_state(api)
 }
 
-pub fn message(status: StatusCode, text: &str) -> Response {
+/// Lets a request through to its route only with a caller; a 401 otherwise.
+async fn require_caller(
+    State(authorizer): State<Arc<Authorizer>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match authorizer.check(request.headers()) {
+        Some(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        None => message(StatusCode::UNAUTHORIZED, says::UNAUTHORIZED),
+    }
+}
+
+fn message(status: StatusCode, text: &str) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -183,12 +199,23 @@ async fn create_order(
     }
     // The order is the parsed body written again, as `$input.json('$')` writes it; the
     // user is the token's, as `$context.authorizer.claims.sub` gives it.
-    let queued = json!({ "order_id": order_id, "user_id": caller.sub, "order": order });
+    let (Ok(id), Ok(user_id)) = (OrderId::parse(order_id), UserId::parse(&caller.sub)) else {
+        tracing::error!(%order_id, sub = caller.sub, "no order message can carry these ids");
+        return message(StatusCode::INTERNAL_SERVER_ERROR, says::NOT_QUEUED);
+    };
+    let queued = OrderMessage {
+        order_id: id,
+        user_id,
+        order,
+    };
+    let Ok(body) = serde_json::to_string(&queued) else {
+        return message(StatusCode::INTERNAL_SERVER_ERROR, says::NOT_QUEUED);
+    };
     let send = api
         .sqs
         .send_message()
         .queue_url(&api.queue_url)
-        .message_body(queued.to_string())
+        .message_body(body)
         .send();
     match tokio::time::timeout(api.queue_timeout, send).await {
         Ok(Ok(_)) => {}

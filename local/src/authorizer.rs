@@ -4,20 +4,13 @@
 //! (`id`) and `exp`. Whatever fails, the caller gets the same 401.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use anyhow::Context;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::HeaderMap;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use orders_blueprint::api::message as says;
 use orders_blueprint::auth;
 use serde_json::{Map, Value};
-
-use crate::api::message;
 
 /// The signed-in caller, as the authorizer hands it on: the token's claims, each a string
 /// (API Gateway's `requestContext.authorizer.claims`).
@@ -51,6 +44,17 @@ impl Authorizer {
                 .await?,
         )
         .with_context(|| format!("{url} is not a JSON Web Key Set"))?;
+        Self::new(&keys, region, user_pool_id, client_id)
+    }
+
+    /// The authorizer of `user_pool_id`'s tokens for `client_id`, checking signatures with
+    /// `keys`.
+    pub fn new(
+        keys: &JwkSet,
+        region: &str,
+        user_pool_id: &str,
+        client_id: &str,
+    ) -> anyhow::Result<Self> {
         let keys = keys
             .keys
             .iter()
@@ -98,17 +102,187 @@ impl Authorizer {
     }
 }
 
-/// Lets a request through to its route only with a caller; a 401 otherwise.
-pub async fn require_caller(
-    State(authorizer): State<Arc<Authorizer>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    match authorizer.check(request.headers()) {
-        Some(caller) => {
-            request.extensions_mut().insert(caller);
-            next.run(request).await
+#[cfg(test)]
+mod tests {
+    //! Each claim on its own: a token signed with the pool's key and one thing changed is
+    //! refused, while the same token unchanged is taken. The key is made here, so every
+    //! refusal is for the claim the case changed, never for an unknown key.
+
+    use std::sync::OnceLock;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use jsonwebtoken::{EncodingKey, Header};
+    use rsa::RsaPrivateKey;
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::traits::PublicKeyParts;
+    use serde_json::json;
+
+    use super::*;
+
+    const REGION: &str = "eu-west-1";
+    const POOL: &str = "eu-west-1_Pool";
+    const CLIENT: &str = "app-client";
+    const KEY_ID: &str = "pool-key";
+
+    /// RSA keys cost a moment to make: two for the whole module (the pool's, and another).
+    fn key(which: usize) -> &'static RsaPrivateKey {
+        static KEYS: OnceLock<[RsaPrivateKey; 2]> = OnceLock::new();
+        let keys = KEYS.get_or_init(|| {
+            [0, 1].map(|_| RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap())
+        });
+        &keys[which]
+    }
+
+    /// The pool's published key set: its public key as a JWK.
+    fn pool_keys() -> JwkSet {
+        let public = key(0).to_public_key();
+        let encode = |bytes: Vec<u8>| URL_SAFE_NO_PAD.encode(bytes);
+        serde_json::from_value(json!({"keys": [{
+            "kty": "RSA", "alg": "RS256", "use": "sig", "kid": KEY_ID,
+            "n": encode(public.n().to_bytes_be()),
+            "e": encode(public.e().to_bytes_be()),
+        }]}))
+        .unwrap()
+    }
+
+    fn authorizer() -> Authorizer {
+        Authorizer::new(&pool_keys(), REGION, POOL, CLIENT).unwrap()
+    }
+
+    fn now() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    /// The claims of an ID token this pool issues to this app client, valid for an hour.
+    fn id_claims() -> Map<String, Value> {
+        let now = now();
+        json!({
+            "sub": "7f1c2d3e-0000-4000-8000-000000000001",
+            "iss": auth::issuer(REGION, POOL),
+            "aud": CLIENT,
+            "token_use": "id",
+            "auth_time": now,
+            "iat": now,
+            "exp": now + 3600,
+            "email": "alice@example.com",
+            "cognito:username": "alice",
+        })
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+
+    fn signed_by(which: usize, claims: &Map<String, Value>) -> String {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(KEY_ID.into());
+        let der = key(which).to_pkcs1_der().unwrap();
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_rsa_der(der.as_bytes())).unwrap()
+    }
+
+    fn headers(authorization: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(auth::HEADER, authorization.parse().unwrap());
+        headers
+    }
+
+    fn with(name: &str, value: Value) -> Map<String, Value> {
+        let mut claims = id_claims();
+        claims.insert(name.into(), value);
+        claims
+    }
+
+    fn without(name: &str) -> Map<String, Value> {
+        let mut claims = id_claims();
+        claims.remove(name);
+        claims
+    }
+
+    #[test]
+    fn the_unchanged_token_is_taken_bare_or_after_bearer() {
+        let token = signed_by(0, &id_claims());
+        let authorizer = authorizer();
+        for value in [token.clone(), format!("{}{token}", auth::BEARER)] {
+            let caller = authorizer
+                .check(&headers(&value))
+                .expect("a valid ID token");
+            assert_eq!(caller.sub, id_claims()["sub"]);
+            // Claims reach the integration as strings, numbers included.
+            assert_eq!(caller.claims["exp"], id_claims()["exp"].to_string());
         }
-        None => message(StatusCode::UNAUTHORIZED, says::UNAUTHORIZED),
+    }
+
+    #[test]
+    fn each_claim_changed_on_its_own_is_refused() {
+        let past = now() - 1;
+        let cases = [
+            (
+                "another pool's issuer",
+                with("iss", json!(auth::issuer(REGION, "eu-west-1_Other"))),
+            ),
+            (
+                "this pool in another region",
+                with("iss", json!(auth::issuer("us-east-1", POOL))),
+            ),
+            ("no issuer", without("iss")),
+            ("another app client", with("aud", json!("other-client"))),
+            ("no audience", without("aud")),
+            ("an access token", with("token_use", json!("access"))),
+            ("no token_use", without("token_use")),
+            ("expired a second ago", with("exp", json!(past))),
+            ("no expiry", without("exp")),
+            ("no subject", without("sub")),
+        ];
+        let authorizer = authorizer();
+        for (case, claims) in cases {
+            let token = signed_by(0, &claims);
+            assert!(
+                authorizer.check(&headers(&token)).is_none(),
+                "{case} was taken"
+            );
+        }
+    }
+
+    #[test]
+    fn a_signature_that_is_not_the_pools_is_refused() {
+        let authorizer = authorizer();
+        // Signed by another key under the pool's key id.
+        let forged = signed_by(1, &id_claims());
+        assert!(authorizer.check(&headers(&forged)).is_none());
+        // The pool's signature over other claims: the payload swapped after signing.
+        let genuine = signed_by(0, &id_claims());
+        let other = signed_by(0, &with("sub", json!("someone-else")));
+        let parts: Vec<&str> = genuine.split('.').collect();
+        let other_payload = other.split('.').nth(1).unwrap();
+        let spliced = format!("{}.{other_payload}.{}", parts[0], parts[2]);
+        assert!(authorizer.check(&headers(&spliced)).is_none());
+        // No signature at all: `alg: none`.
+        let unsigned = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(json!({"alg": "none", "kid": KEY_ID}).to_string()),
+            parts[1]
+        );
+        assert!(authorizer.check(&headers(&unsigned)).is_none());
+    }
+
+    #[test]
+    fn a_token_without_a_known_key_id_or_header_is_refused() {
+        let authorizer = authorizer();
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some("another-key".into());
+        let der = key(0).to_pkcs1_der().unwrap();
+        let unknown_kid = jsonwebtoken::encode(
+            &header,
+            &id_claims(),
+            &EncodingKey::from_rsa_der(der.as_bytes()),
+        )
+        .unwrap();
+        assert!(authorizer.check(&headers(&unknown_kid)).is_none());
+        assert!(authorizer.check(&HeaderMap::new()).is_none());
+        assert!(authorizer.check(&headers("not a token")).is_none());
     }
 }

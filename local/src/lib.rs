@@ -5,6 +5,7 @@
 //! the benchmark use them.
 
 pub mod client;
+mod json_file;
 pub mod ready;
 pub mod sign_in;
 

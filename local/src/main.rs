@@ -208,6 +208,7 @@ async fn run() -> anyhow::Result<()> {
             queue_url: stack.queue_url.clone(),
             dead_letter_queue_url: stack.dead_letter_queue_url.clone(),
             state_machine_arn: stack.state_machine_arn.clone(),
+            notification_topic_arn: stack.notification_topic_arn.clone(),
             sign_in: sign_in.clone(),
         }
         .write(path)?;

@@ -10,15 +10,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
-/// Writes `value` to `path` as JSON, whole: written aside, then renamed into place, so a
-/// reader never sees half of it.
-pub fn write_whole(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
-    let partial = path.with_extension("partial");
-    std::fs::write(&partial, serde_json::to_vec_pretty(value)?)
-        .with_context(|| format!("write {}", partial.display()))?;
-    std::fs::rename(&partial, path).with_context(|| format!("write {}", path.display()))
-}
-
 /// Where a started runner and its resources are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ready {
@@ -30,6 +21,8 @@ pub struct Ready {
     pub queue_url: String,
     pub dead_letter_queue_url: String,
     pub state_machine_arn: String,
+    /// The topic of the customers' emails.
+    pub notification_topic_arn: String,
     /// The user pool, its client and the demo users.
     pub sign_in: crate::sign_in::SignIn,
 }
@@ -37,7 +30,7 @@ pub struct Ready {
 impl Ready {
     /// Writes the report whole: a reader never sees half of it.
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
-        write_whole(path, self)
+        crate::json_file::write_whole(path, self)
     }
 
     /// Waits for `runner` to write its report to `path`; fails if it exits first or takes
@@ -72,6 +65,7 @@ mod tests {
             queue_url: "q".into(),
             dead_letter_queue_url: "d".into(),
             state_machine_arn: "arn".into(),
+            notification_topic_arn: "topic".into(),
             sign_in: crate::sign_in::SignIn {
                 region: "us-east-1".into(),
                 endpoint: "http://127.0.0.1:5000".into(),

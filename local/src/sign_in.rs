@@ -79,7 +79,7 @@ pub struct Tokens {
 impl SignIn {
     /// Writes it whole: `tests/token.sh` never reads half of it.
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
-        crate::ready::write_whole(path, self)
+        crate::json_file::write_whole(path, self)
     }
 
     pub fn user(&self, name: &str) -> anyhow::Result<&DemoUser> {
