@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 
 use orders_local::env;
 use serde_json::Value;
-use support::{Runner, USER, client, final_order, good_order, post_order, wait_lines};
+use support::{
+    Runner, USER, client, emails_once_a_later_order_is_emailed, final_order, good_order,
+    post_order, wait_lines,
+};
 
 #[tokio::test]
 async fn paid_order_waits_then_reaches_the_restaurant_and_one_email() {
@@ -42,9 +45,11 @@ async fn paid_order_waits_then_reaches_the_restaurant_and_one_email() {
     let emails = wait_lines(&runner, &order_id, "customer email", 1).await;
     assert_eq!(emails.len(), 1, "{emails:?}");
     assert!(emails[0].contains("[SENT_TO_RESTAURANT]"));
-    // Nothing more arrives later.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(runner.lines_about(&order_id, "customer email").len(), 1);
+    // Nothing more arrives later: by the time a later order is emailed, still one.
+    assert_eq!(
+        emails_once_a_later_order_is_emailed(&runner, &order_id).await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -122,8 +127,10 @@ async fn assert_failed_once(runner: &Runner, order_id: &str, reason: &str) {
     assert_eq!(order["failure"], reason, "{order}");
     let emails = wait_lines(runner, order_id, "customer email", 1).await;
     assert!(emails[0].contains("[FAILED]"), "{emails:?}");
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(runner.lines_about(order_id, "customer email").len(), 1);
+    assert_eq!(
+        emails_once_a_later_order_is_emailed(runner, order_id).await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -204,13 +211,12 @@ async fn every_row_of_the_answer_table_holds_in_local_mode() {
         .unwrap();
     let duplicate = final_order(&runner, accepted[duplicate]).await;
     assert_eq!(duplicate["quantity"], 2, "the last of two keys counts");
-    assert_eq!(runner.queue_depth("orders-local-queue").await, 0);
-    let queued = runner
-        .output()
-        .iter()
-        .filter(|l| l.contains("accepted by the API"))
-        .count();
-    assert_eq!(queued, queuing_rows.len());
+    // Once the pipeline is idle, the table and the DLQ hold what was queued: those orders.
+    let settled = runner.settle(accepted.len(), Duration::from_secs(60)).await;
+    let stored: Vec<&str> = settled.orders.iter().map(|o| o.order_id.as_str()).collect();
+    assert_eq!(settled.dead_letters, 0);
+    assert_eq!(stored.len(), accepted.len(), "{stored:?}");
+    assert!(accepted.iter().all(|id| stored.contains(id)));
 }
 
 #[tokio::test]
@@ -310,8 +316,8 @@ async fn poison_message_reaches_the_dlq_after_three_receives_without_delaying_ot
     ]);
     let sqs = aws_sdk_sqs::Client::new(&runner.sdk().await);
     let (queue, dlq) = (
-        runner.queue_url("orders-local-queue").await,
-        runner.queue_url("orders-local-dlq").await,
+        runner.ready.queue_url.clone(),
+        runner.ready.dead_letter_queue_url.clone(),
     );
     let mut poison_ids = Vec::new();
     for poison in [
@@ -675,7 +681,6 @@ async fn tokens_the_authorizer_refuses_get_401_and_nothing_is_queued_or_read() {
             token_of_another_pool(&runner).await,
         ),
     ];
-    let stored_before = runner.stored_orders().await.len();
     for (case, token) in &refused {
         let mut answers = vec![order(token).await.unwrap()];
         for path in ["/orders".to_string(), format!("/orders/{order_id}")] {
@@ -697,14 +702,14 @@ async fn tokens_the_authorizer_refuses_get_401_and_nothing_is_queued_or_read() {
             );
         }
     }
-    // Nothing was queued: one order only reached the API, and the table.
-    let accepted = runner
-        .output()
-        .iter()
-        .filter(|l| l.contains("accepted by the API"))
-        .count();
-    assert_eq!(accepted, 1);
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(runner.stored_orders().await.len(), stored_before);
-    assert_eq!(runner.queue_depth("orders-local-queue").await, 0);
+    // Nothing was queued: a good order after them, then the pipeline idle; the table
+    // holds the two good orders only, and the DLQ nothing.
+    let sentinel = post_order(&runner, good_order()).await;
+    let settled = runner.settle(2, Duration::from_secs(60)).await;
+    let mut stored: Vec<&str> = settled.orders.iter().map(|o| o.order_id.as_str()).collect();
+    stored.sort_unstable();
+    let mut expected = [order_id.as_str(), sentinel.as_str()];
+    expected.sort_unstable();
+    assert_eq!(stored, expected);
+    assert_eq!(settled.dead_letters, 0);
 }

@@ -103,12 +103,15 @@ pub async fn queue_depth(sdk: &aws_config::SdkConfig, queue_url: &str) -> anyhow
     Ok(depth)
 }
 
-/// The state of the pipeline once every accepted order has settled.
+/// The state of the pipeline once nothing is left in flight.
 #[derive(Debug, Clone)]
 pub struct Settled {
-    /// Every stored order; the settled ones are final and their customer notified.
+    /// Every stored order; once idle, every one is final and its customer notified.
     pub orders: Vec<Order>,
+    /// Messages in the dead-letter queue.
     pub dead_letters: u64,
+    /// The name (the order id) of every execution of the workflow, as often as it ran.
+    pub executions: Vec<String>,
 }
 
 /// Whether an order has settled: a final status, and the customer told of it.
@@ -116,8 +119,44 @@ pub fn has_settled(order: &Order) -> bool {
     order.status.is_final() && order.notified_status == Some(order.status)
 }
 
-/// Waits until `accepted` orders have settled or sit in the DLQ; fails after `limit`,
-/// saying how far it got.
+/// Every execution of the state machine: its name (the order id) and whether it still runs.
+pub async fn executions(
+    sdk: &aws_config::SdkConfig,
+    state_machine_arn: &str,
+) -> anyhow::Result<Vec<(String, bool)>> {
+    use aws_sdk_sfn::types::ExecutionStatus;
+    let sfn = aws_sdk_sfn::Client::new(sdk);
+    let mut found = Vec::new();
+    let mut token = None;
+    loop {
+        let page = sfn
+            .list_executions()
+            .state_machine_arn(state_machine_arn)
+            .set_next_token(token)
+            .max_results(1000)
+            .send()
+            .await
+            .context("list the executions")?;
+        found.extend(
+            page.executions
+                .into_iter()
+                .map(|e| (e.name, e.status == ExecutionStatus::Running)),
+        );
+        token = page.next_token;
+        if token.is_none() {
+            return Ok(found);
+        }
+    }
+}
+
+/// Waits until the pipeline is idle, and returns what it holds then; fails after `limit`,
+/// saying how far it got. Idle is read from the emulator, not from a quiet time: the order
+/// queue is empty (nothing waiting or being handled), no execution runs, and every
+/// execution's order and every stored order has settled (one that ended unsettled is
+/// settled by the runner's watcher). Nothing can then reach the table any more, so an
+/// accepted order missing from both the table and the dead-letter queue is lost for good.
+/// `accepted` only sizes the progress message; the state is read twice in a row, in that
+/// order (queue, executions, table), so a message moving between two reads is not missed.
 pub async fn settle(
     sdk: &aws_config::SdkConfig,
     ready: &Ready,
@@ -125,19 +164,36 @@ pub async fn settle(
     limit: Duration,
 ) -> anyhow::Result<Settled> {
     let deadline = Instant::now() + limit;
+    let mut idle_before = false;
     loop {
+        let queued = queue_depth(sdk, &ready.queue_url).await?;
+        let executions = executions(sdk, &ready.state_machine_arn).await?;
         let orders = stored_orders(sdk, &ready.table).await?;
-        let settled = orders.iter().filter(|o| has_settled(o)).count();
         let dead_letters = queue_depth(sdk, &ready.dead_letter_queue_url).await?;
-        if settled + dead_letters as usize >= accepted {
+        let settled: std::collections::HashSet<&str> = orders
+            .iter()
+            .filter(|o| has_settled(o))
+            .map(|o| o.order_id.as_str())
+            .collect();
+        let idle = queued == 0
+            && settled.len() == orders.len()
+            && executions
+                .iter()
+                .all(|(name, running)| !running && settled.contains(name.as_str()));
+        if idle && idle_before {
             return Ok(Settled {
+                executions: executions.into_iter().map(|(name, _)| name).collect(),
                 orders,
                 dead_letters,
             });
         }
+        idle_before = idle;
         if Instant::now() > deadline {
             bail!(
-                "after {limit:?}: {settled} settled + {dead_letters} dead of {accepted} accepted"
+                "after {limit:?}: {} settled + {dead_letters} dead of {accepted} accepted, \
+                 {queued} queued, {} running",
+                settled.len(),
+                executions.iter().filter(|(_, running)| *running).count()
             );
         }
         tokio::time::sleep(Duration::from_millis(250)).await;

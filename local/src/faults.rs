@@ -7,6 +7,10 @@
 //! - `lost`: the function runs and does its work, then the answer is lost, as when a
 //!   Lambda times out after its writes or a consumer dies before deleting its batch. The
 //!   caller sees `Lambda.ServiceException` and tries again.
+//! - `first-record-only` (start-order only): the consumer bug of the article this project
+//!   started from: the first record of each batch is started and the whole batch is
+//!   reported done, so the other records are deleted unstarted. The reliability checker
+//!   must catch it (`tests/reliability/load.rs`).
 //!
 //! COUNT is how many invocations fail before the rule is spent (default: no limit).
 //! `@FIELD=VALUE` limits the rule to invocations whose payload has that top-level field
@@ -26,6 +30,7 @@ pub enum FaultKind {
     Transient,
     Fail,
     Lost,
+    FirstRecordOnly,
 }
 
 /// A fault due on one invocation.
@@ -103,6 +108,10 @@ impl Faults {
                 "Lambda.ServiceException",
                 "injected fault: the function ran but its answer was lost",
             ),
+            FaultKind::FirstRecordOnly => (
+                "FirstRecordOnly",
+                "injected fault: only the first record of the batch was started, all reported done",
+            ),
         };
         Some(Fault {
             kind: rule.kind,
@@ -142,7 +151,15 @@ impl FromStr for Faults {
                 "transient" => FaultKind::Transient,
                 "fail" => FaultKind::Fail,
                 "lost" => FaultKind::Lost,
-                other => anyhow::bail!("fault kind {other:?} is not transient, fail or lost"),
+                "first-record-only" if function == orders_blueprint::START_ORDER => {
+                    FaultKind::FirstRecordOnly
+                }
+                "first-record-only" => {
+                    anyhow::bail!("first-record-only is a fault of start-order, not {function}")
+                }
+                other => anyhow::bail!(
+                    "fault kind {other:?} is not transient, fail, lost or first-record-only"
+                ),
             };
             let left = count
                 .map(|n| {
@@ -233,10 +250,24 @@ mod tests {
     }
 
     #[test]
+    fn first_record_only_is_a_start_order_fault() {
+        let faults: Faults = "start-order:first-record-only".parse().unwrap();
+        let batch = call("start-order", r#"{"Records": []}"#);
+        assert_eq!(
+            faults.take(&batch).unwrap().kind,
+            FaultKind::FirstRecordOnly
+        );
+    }
+
+    #[test]
     fn bad_specs_are_refused_with_the_reason() {
         for (spec, reason) in [
             ("pay:fail", "not one of the functions"),
-            ("send-order:explode", "not transient, fail or lost"),
+            (
+                "send-order:explode",
+                "not transient, fail, lost or first-record-only",
+            ),
+            ("send-order:first-record-only", "a fault of start-order"),
             ("send-order:fail:x", "not a count"),
             ("send-order", "FUNCTION:KIND"),
             ("send-order:fail@quantity", "FIELD=VALUE"),

@@ -24,7 +24,7 @@ use orders_core::Order;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::faults::{FaultKind, Faults};
+use crate::faults::{Fault, FaultKind, Faults};
 use crate::invocation::{Answer, Invocation};
 use crate::progress;
 
@@ -90,10 +90,32 @@ impl Functions {
         let function = invocation.function();
         let order_id = invocation.order_id().map(str::to_owned);
         let fault = self.faults.take(&invocation);
-        if let Some(fault) = fault.as_ref().filter(|f| f.kind != FaultKind::Lost) {
-            progress::fault(function, order_id.as_deref(), &fault.error);
-            return Err(fault.error.clone());
+        match (fault, invocation) {
+            (Some(fault), _) if matches!(fault.kind, FaultKind::Transient | FaultKind::Fail) => {
+                progress::fault(function, order_id.as_deref(), &fault.error);
+                Err(fault.error)
+            }
+            (Some(fault), Invocation::StartOrder(mut batch))
+                if fault.kind == FaultKind::FirstRecordOnly =>
+            {
+                progress::fault(function, order_id.as_deref(), &fault.error);
+                batch.records.truncate(1);
+                self.run(Invocation::StartOrder(batch)).await?;
+                // Every record reported done: the unstarted ones are deleted from the queue.
+                Ok(Answer::Batch(SqsBatchResponse::default()))
+            }
+            (fault, invocation) => self.run_losing_answer(invocation, fault).await,
         }
+    }
+
+    /// Runs the call; with a `lost` fault, the work is done and the answer goes missing.
+    async fn run_losing_answer(
+        &self,
+        invocation: Invocation,
+        fault: Option<Fault>,
+    ) -> Result<Answer, HandlerError> {
+        let function = invocation.function();
+        let order_id = invocation.order_id().map(str::to_owned);
         let result = self.run(invocation).await;
         if let Err(err) = &result {
             progress::failed(function, order_id.as_deref(), err);

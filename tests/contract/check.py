@@ -110,7 +110,9 @@ def problems(row, status, headers, body):
     if "message" in expected and message != expected["message"]:
         found.append(f"message {message!r}, expected {expected['message']!r}")
     prefix = expected.get("message_starts_with")
-    if prefix is not None and not message.startswith(prefix):
+    if prefix == "":
+        found.append("an empty message_starts_with holds for every message: name the start")
+    elif prefix is not None and not message.startswith(prefix):
         found.append(f"message {message!r} does not start with {prefix!r}")
     return found
 

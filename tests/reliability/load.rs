@@ -1,13 +1,13 @@
-//! Many orders at once: every one accepted ends exactly once; the figures of the run.
+//! Many orders at once: every one accepted ends exactly once; the figures of the run. And
+//! the checker itself, shown catching the consumer bug it exists for.
 
 use super::*;
 
-#[tokio::test]
-async fn load_every_accepted_order_ends_exactly_once() {
-    let total = env_number("ORDERS_LOAD_ORDERS", 500);
-    let concurrency = env_number("ORDERS_LOAD_CONCURRENCY", 32);
-    // The pipeline under load, not the stage's throttle (its own test is in e2e).
-    let runner = Runner::start(&[&[(env::CONSUMERS, "4")], &env::UNTHROTTLED[..]].concat());
+/// One load run: `total` orders posted `concurrency` at a time by alice and bob, with
+/// `faults` injected, until the pipeline is idle. The report (`reliability-{name}.json`)
+/// is written from what the emulator holds before anything is asserted.
+async fn run_load(name: &str, total: usize, concurrency: usize, env: &[(&str, &str)]) -> Audit {
+    let runner = Runner::start(&[env, &env::UNTHROTTLED[..]].concat());
     let started = Instant::now();
     let bodies = (0..total)
         .map(|i| json!({"restaurant_id": format!("r-{}", i % 7), "quantity": i % 100 + 1}));
@@ -15,63 +15,130 @@ async fn load_every_accepted_order_ends_exactly_once() {
     let (alice, bob) = (runner.signed_in(USER).await, runner.signed_in("bob").await);
     let (bodies_a, bodies_b): (Vec<_>, Vec<_>) = bodies.enumerate().partition(|(i, _)| i % 2 == 0);
     let unpair = |pairs: Vec<(usize, Value)>| pairs.into_iter().map(|(_, body)| body);
+    let half = (concurrency / 2).max(1);
     let (posted_a, posted_b) = tokio::join!(
-        post_orders(
-            &alice,
-            &runner.ready.api_url,
-            unpair(bodies_a),
-            concurrency / 2
-        ),
-        post_orders(
-            &bob,
-            &runner.ready.api_url,
-            unpair(bodies_b),
-            concurrency / 2
-        ),
+        post_orders(&alice, &runner.ready.api_url, unpair(bodies_a), half),
+        post_orders(&bob, &runner.ready.api_url, unpair(bodies_b), half),
     );
-    let posted: Vec<_> = [posted_a.unwrap(), posted_b.unwrap()].concat();
+    let (posted_a, posted_b) = (posted_a.unwrap(), posted_b.unwrap());
+    let of_alice: HashSet<String> = posted_a.iter().filter_map(|p| p.order_id.clone()).collect();
+    let posted: Vec<_> = [posted_a, posted_b].concat();
     let posting = started.elapsed();
     let accepted: Vec<String> = posted
         .iter()
         .filter(|p| p.status == 204)
         .filter_map(|p| p.order_id.clone())
         .collect();
-    assert_eq!(accepted.len(), total, "every valid order is accepted");
-    let unique: HashSet<&String> = accepted.iter().collect();
-    assert_eq!(unique.len(), total, "order ids are unique");
 
-    let orders = runner.settle(total, Duration::from_secs(600)).await;
-    let settled = started.elapsed();
-    // Each order is its poster's: half alice's, half bob's, from their tokens.
-    let of_alice = orders
+    let settled = runner
+        .settle(accepted.len(), Duration::from_secs(600))
+        .await;
+    let idle_after = started.elapsed();
+    let audit = Audit::of(&runner, &accepted, settled).await;
+    let orders = &audit.orders;
+    // Each order is its poster's, from their token.
+    let (alice, bob) = (runner.user_id(USER), runner.user_id("bob"));
+    let not_the_posters = orders
         .iter()
-        .filter(|o| o.user_id.as_str() == runner.user_id(USER))
+        .filter(|o| {
+            let poster = if of_alice.contains(o.order_id.as_str()) {
+                &alice
+            } else {
+                &bob
+            };
+            o.user_id.as_str() != poster
+        })
         .count();
-    assert_eq!(of_alice, total.div_ceil(2));
-    let lost = assert_nothing_lost_or_doubled(&runner, &accepted, &orders).await;
-
-    let latencies = post_to_final_seconds(&posted, &orders);
+    let latencies = post_to_final_seconds(&posted, orders);
     let by_status = |s: OrderStatus| orders.iter().filter(|o| o.status == s).count();
     let mut failures: BTreeMap<&str, usize> = BTreeMap::new();
     for failure in orders.iter().filter_map(|o| o.failure.as_ref()) {
         *failures.entry(failure.error.as_str()).or_default() += 1;
     }
-    write_report(
+    let unique: HashSet<&String> = accepted.iter().collect();
+    let mut report = json!({
+        "orders": total,
+        "concurrency": concurrency,
+        "accepted": accepted.len(),
+        "distinct_order_ids": unique.len(),
+        "stored_for_another_user": not_the_posters,
+        "accepted_per_second": (accepted.len() as f64 / posting.as_secs_f64()).round(),
+        "idle_after_seconds": idle_after.as_secs_f64(),
+        "post_to_final_p50_seconds": percentile(&latencies, 0.5),
+        "post_to_final_p99_seconds": percentile(&latencies, 0.99),
+        "sent_to_restaurant": by_status(OrderStatus::SentToRestaurant),
+        "payment_failed": by_status(OrderStatus::PaymentFailed),
+        "failed": by_status(OrderStatus::Failed),
+        "failure_reasons": failures,
+    });
+    report["faults"] = json!(env.iter().find(|(k, _)| *k == env::FAULTS).map(|(_, v)| *v));
+    let figures = audit.figures();
+    report
+        .as_object_mut()
+        .unwrap()
+        .extend(figures.as_object().unwrap().clone());
+    write_report(name, &report);
+
+    assert_eq!(accepted.len(), total, "every valid order is accepted");
+    assert_eq!(unique.len(), total, "order ids are unique");
+    assert_eq!(
+        orders.len() + audit.dead_letters + audit.lost.len(),
+        total,
+        "each accepted order is stored, dead or lost, once"
+    );
+    assert_eq!(not_the_posters, 0, "an order stored for another user");
+    audit
+}
+
+/// `ORDERS_LOAD_ORDERS` and `ORDERS_LOAD_CONCURRENCY` size it; `ORDERS_FAULTS` is passed on
+/// to the runner, so the checker can be shown a broken pipeline:
+/// `ORDERS_FAULTS=start-order:first-record-only cargo test --test reliability load` fails,
+/// its report counting the orders lost.
+#[tokio::test]
+async fn load_every_accepted_order_ends_exactly_once() {
+    let total = env_number("ORDERS_LOAD_ORDERS", 500);
+    let concurrency = env_number("ORDERS_LOAD_CONCURRENCY", 32);
+    let faults = std::env::var(env::FAULTS).unwrap_or_default();
+    // The pipeline under load, not the stage's throttle (its own test is in e2e).
+    let audit = run_load(
         "load",
-        &json!({
-            "orders": total,
-            "concurrency": concurrency,
-            "accepted": accepted.len(),
-            "accepted_per_second": (total as f64 / posting.as_secs_f64()).round(),
-            "all_final_after_seconds": settled.as_secs_f64(),
-            "post_to_final_p50_seconds": percentile(&latencies, 0.5),
-            "post_to_final_p99_seconds": percentile(&latencies, 0.99),
-            "sent_to_restaurant": by_status(OrderStatus::SentToRestaurant),
-            "payment_failed": by_status(OrderStatus::PaymentFailed),
-            "failed": by_status(OrderStatus::Failed),
-            "failure_reasons": failures,
-            "dead_letters": runner.queue_depth("orders-local-dlq").await,
-            "lost": lost,
-        }),
+        total,
+        concurrency,
+        &[(env::CONSUMERS, "4"), (env::FAULTS, &faults)],
+    )
+    .await;
+    audit.assert_kept();
+}
+
+/// The article's consumer started only the first record of each batch and reported the
+/// whole batch done. Reintroduced as a fault, the same run must count the orders it lost
+/// (never stored, never a dead letter) and the checker must refuse it.
+#[tokio::test]
+async fn the_checker_catches_a_consumer_that_starts_only_the_first_record() {
+    // One poller, so that orders posted faster than it starts them share batches.
+    let audit = run_load(
+        "first-record-only",
+        40,
+        16,
+        &[
+            (env::CONSUMERS, "1"),
+            (env::FAULTS, "start-order:first-record-only"),
+        ],
+    )
+    .await;
+    assert!(
+        !audit.lost.is_empty(),
+        "no order was lost: {:?}",
+        audit.figures()
+    );
+    assert_eq!(
+        audit.settled + audit.lost.len(),
+        audit.accepted,
+        "what the bug does not lose, it completes"
+    );
+    let violations = audit.violations();
+    assert!(
+        violations.iter().any(|v| v.contains("lost")),
+        "the checker lets it pass: {violations:?}"
     );
 }

@@ -35,100 +35,154 @@ fn write_report(name: &str, report: &Value) {
     println!("{name}: {report}\n(written to {path})");
 }
 
-/// Each order's notifications as the runner showed them, by order id.
-fn emails_by_order(runner: &Runner) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for line in runner
-        .output()
-        .iter()
-        .filter(|l| l.contains("customer email:"))
-    {
-        let id = line.split_whitespace().nth(2).unwrap().to_owned();
-        *counts.entry(id).or_default() += 1;
-    }
-    counts
+/// What the emulator holds once the pipeline is idle, matched per accepted order id: each
+/// one is either final in the table (executed once, its outcome consistent, emailed once)
+/// or a dead letter carrying that id. Every figure is counted here, before any assertion,
+/// so a report can say what went wrong; [`Audit::violations`] then says whether anything
+/// did.
+#[derive(Debug, Default)]
+struct Audit {
+    accepted: usize,
+    /// Accepted ids with a final, notified order in the table.
+    settled: usize,
+    /// Accepted ids whose message is in the dead-letter queue.
+    dead_letters: usize,
+    /// Accepted ids neither in the table nor in the dead-letter queue.
+    lost: Vec<String>,
+    /// Stored orders and dead letters that no client was told about.
+    unknown: Vec<String>,
+    /// Stored but not final, or final without the customer told.
+    unsettled: Vec<String>,
+    /// A final status its payment and hand-off contradict.
+    inconsistent: Vec<String>,
+    /// Accepted ids executed other than once (dead letters: never).
+    executed_wrongly: Vec<(String, usize)>,
+    /// Final orders emailed other than once, and emails of orders not stored.
+    emailed_wrongly: Vec<(String, usize)>,
+    /// Every stored order, for the scenario's own figures.
+    orders: Vec<Order>,
 }
 
-/// Waits until every final order has been emailed, or until no new email has come for 30 s
-/// (a loaded machine drains the inbox slowly, but steadily), then a little longer for strays.
-async fn settled_emails(runner: &Runner, finals: usize) -> BTreeMap<String, usize> {
-    let mut seen = 0;
-    let mut last_new = Instant::now();
-    loop {
-        let count = emails_by_order(runner).len();
-        if count >= finals {
-            break;
+impl Audit {
+    async fn of(
+        runner: &Runner,
+        accepted: &[String],
+        settled: orders_local::client::Settled,
+    ) -> Self {
+        let orders = settled.orders;
+        let dead = runner.dead_letter_orders().await;
+        let emails = runner.emails_by_order().await;
+        let stored: BTreeMap<&str, &Order> =
+            orders.iter().map(|o| (o.order_id.as_str(), o)).collect();
+        let dead_ids: HashSet<&str> = dead.iter().flatten().map(String::as_str).collect();
+        let accepted_ids: HashSet<&str> = accepted.iter().map(String::as_str).collect();
+        let mut executions: BTreeMap<&str, usize> = BTreeMap::new();
+        for name in &settled.executions {
+            *executions.entry(name.as_str()).or_default() += 1;
         }
-        if count > seen {
-            (seen, last_new) = (count, Instant::now());
-        } else if last_new.elapsed() > Duration::from_secs(30) {
-            break;
+        let mut audit = Audit {
+            accepted: accepted.len(),
+            ..Audit::default()
+        };
+        for id in accepted {
+            let runs = executions.get(id.as_str()).copied().unwrap_or(0);
+            match (stored.get(id.as_str()), dead_ids.contains(id.as_str())) {
+                (Some(order), _) => {
+                    if orders_local::client::has_settled(order) {
+                        audit.settled += 1;
+                    } else {
+                        audit.unsettled.push(id.clone());
+                    }
+                    if !outcome_is_consistent(order) {
+                        audit.inconsistent.push(id.clone());
+                    }
+                    let sent = emails.get(id.as_str()).copied().unwrap_or(0);
+                    if sent != 1 {
+                        audit.emailed_wrongly.push((id.clone(), sent));
+                    }
+                    if runs != 1 {
+                        audit.executed_wrongly.push((id.clone(), runs));
+                    }
+                }
+                (None, true) => {
+                    audit.dead_letters += 1;
+                    if runs != 0 {
+                        audit.executed_wrongly.push((id.clone(), runs));
+                    }
+                }
+                (None, false) => audit.lost.push(id.clone()),
+            }
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        audit.unknown = stored
+            .keys()
+            .copied()
+            .chain(dead_ids.iter().copied())
+            .filter(|id| !accepted_ids.contains(id))
+            .map(str::to_owned)
+            .collect();
+        audit.emailed_wrongly.extend(
+            emails
+                .iter()
+                .filter(|(id, _)| !stored.contains_key(id.as_str()))
+                .map(|(id, n)| (id.clone(), *n)),
+        );
+        audit.orders = orders;
+        audit
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    emails_by_order(runner)
+
+    /// The figures, for the report.
+    fn figures(&self) -> Value {
+        json!({
+            "accepted": self.accepted,
+            "settled": self.settled,
+            "dead_letters": self.dead_letters,
+            "lost": self.lost.len(),
+            "unknown": self.unknown.len(),
+            "unsettled": self.unsettled.len(),
+            "inconsistent": self.inconsistent.len(),
+            "executed_other_than_once": self.executed_wrongly.len(),
+            "emailed_other_than_once": self.emailed_wrongly.len(),
+        })
+    }
+
+    /// What broke the promise, one line a kind; empty when nothing did.
+    fn violations(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut check = |what: &str, ids: &dyn std::fmt::Debug, count: usize| {
+            if count > 0 {
+                found.push(format!("{count} {what}: {ids:?}"));
+            }
+        };
+        check("lost", &self.lost, self.lost.len());
+        check("unknown", &self.unknown, self.unknown.len());
+        check("unsettled", &self.unsettled, self.unsettled.len());
+        check("inconsistent", &self.inconsistent, self.inconsistent.len());
+        check(
+            "executed other than once",
+            &self.executed_wrongly,
+            self.executed_wrongly.len(),
+        );
+        check(
+            "emailed other than once",
+            &self.emailed_wrongly,
+            self.emailed_wrongly.len(),
+        );
+        found
+    }
+
+    fn assert_kept(&self) {
+        let violations = self.violations();
+        assert!(violations.is_empty(), "{violations:#?}");
+    }
 }
 
-/// The checks every scenario ends with: each accepted order stored once, final, started
-/// once, emailed once; the stored outcome agrees with itself. Returns how many accepted
-/// orders are neither in the table nor accounted for by a dead letter, counted from what
-/// the emulator holds (the checks fail before that count can be other than 0).
-async fn assert_nothing_lost_or_doubled(
-    runner: &Runner,
-    accepted: &[String],
-    orders: &[Order],
-) -> usize {
-    let dead = runner.queue_depth("orders-local-dlq").await as usize;
-    let stored: HashSet<&str> = orders.iter().map(|o| o.order_id.as_str()).collect();
-    let missing = accepted
-        .iter()
-        .filter(|id| !stored.contains(id.as_str()))
-        .count();
-    let lost = missing.saturating_sub(dead);
-    assert_eq!(stored.len(), orders.len(), "an order id is stored twice");
-    assert_eq!(
-        orders.len() + dead,
-        accepted.len(),
-        "accepted = stored + dead letters"
-    );
-    for id in accepted {
-        assert!(
-            stored.contains(id.as_str()) || dead > 0,
-            "order {id} was lost"
-        );
+/// A final status that its payment and hand-off agree with.
+fn outcome_is_consistent(order: &Order) -> bool {
+    let paid = order.payment.as_ref().map(|p| p.is_paid());
+    match order.status {
+        OrderStatus::SentToRestaurant => paid == Some(true) && order.dispatch.is_some(),
+        OrderStatus::PaymentFailed => paid == Some(false) && order.dispatch.is_none(),
+        OrderStatus::Failed => order.failure.is_some(),
+        _ => false,
     }
-    let names = runner.execution_names().await;
-    let unique: HashSet<&String> = names.iter().collect();
-    assert_eq!(unique.len(), names.len(), "an order was executed twice");
-    assert_eq!(
-        names.len(),
-        accepted.len(),
-        "one execution per accepted order"
-    );
-    for order in orders {
-        assert!(
-            order.status.is_final(),
-            "{} is {}",
-            order.order_id,
-            order.status
-        );
-        match order.status {
-            OrderStatus::SentToRestaurant => {
-                assert!(order.payment.as_ref().unwrap().is_paid());
-                assert!(order.dispatch.is_some());
-            }
-            OrderStatus::PaymentFailed => {
-                assert!(!order.payment.as_ref().unwrap().is_paid());
-                assert!(order.dispatch.is_none());
-            }
-            _ => assert!(order.failure.is_some()),
-        }
-        assert_eq!(order.notified_status, Some(order.status));
-    }
-    let emails = settled_emails(runner, orders.len()).await;
-    assert_eq!(emails.len(), orders.len(), "every final order is emailed");
-    let doubled: Vec<_> = emails.iter().filter(|(_, n)| **n != 1).collect();
-    assert!(doubled.is_empty(), "emailed more than once: {doubled:?}");
-    lost
 }

@@ -39,6 +39,8 @@ impl Runner {
             .env(env::PORT, "0")
             .env(env::WAIT_SECONDS, "0")
             .env(env::READY_FILE, &ready_file)
+            // Faults only where a test asks for them (the load test passes its own on).
+            .env_remove(env::FAULTS)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (key, value) in env {
@@ -231,6 +233,26 @@ pub async fn final_order(runner: &Runner, order_id: &str) -> Value {
     panic!("order {order_id} did not end in time; last seen {last}");
 }
 
+/// How many emails `order_id` got in all, read once a later order (the sentinel) has been
+/// emailed too: an email the first order still had coming would have been sent before the
+/// sentinel's, which goes through the whole workflow after it. No fixed wait.
+pub async fn emails_once_a_later_order_is_emailed(runner: &Runner, order_id: &str) -> usize {
+    let sentinel = post_order(runner, good_order()).await;
+    final_order(runner, &sentinel).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let emails = runner.emails_by_order().await;
+        if emails.contains_key(&sentinel) {
+            return emails.get(order_id).copied().unwrap_or(0);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sentinel order was never emailed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Waits until the runner has shown `count` lines about the order containing `text`.
 pub async fn wait_lines(runner: &Runner, order_id: &str, text: &str, count: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -264,21 +286,9 @@ impl Runner {
         pid
     }
 
-    pub async fn queue_url(&self, name: &str) -> String {
-        aws_sdk_sqs::Client::new(&self.sdk().await)
-            .get_queue_url()
-            .queue_name(name)
-            .send()
-            .await
-            .unwrap()
-            .queue_url
-            .unwrap()
-    }
-
-    /// Messages waiting or in flight in a queue.
-    pub async fn queue_depth(&self, name: &str) -> u64 {
-        let url = self.queue_url(name).await;
-        orders_local::client::queue_depth(&self.sdk().await, &url)
+    /// Messages waiting or in flight in a queue (a URL of the ready report).
+    pub async fn queue_depth(&self, queue_url: &str) -> u64 {
+        orders_local::client::queue_depth(&self.sdk().await, queue_url)
             .await
             .unwrap()
     }
@@ -290,34 +300,61 @@ impl Runner {
             .unwrap()
     }
 
-    /// Waits until `accepted` orders have settled or sit in the DLQ.
-    pub async fn settle(&self, accepted: usize, limit: Duration) -> Vec<orders_core::Order> {
+    /// Waits until the pipeline is idle (see [`orders_local::client::settle`]).
+    pub async fn settle(&self, accepted: usize, limit: Duration) -> orders_local::client::Settled {
         orders_local::client::settle(&self.sdk().await, &self.ready, accepted, limit)
             .await
             .unwrap_or_else(|err| panic!("{err:#}"))
-            .orders
+    }
+
+    /// The dead-letter queue's messages, read and left in place: the order id of each (none
+    /// for a message that is no order).
+    pub async fn dead_letter_orders(&self) -> Vec<Option<String>> {
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk().await);
+        orders_admin::DeadLetterQueue::new(sqs, &self.ready.dead_letter_queue_url)
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|letter| letter.order_id)
+            .collect()
+    }
+
+    /// How many emails each order got: the notification topic's publications as the
+    /// emulator recorded them (moto keeps every topic's `sent_notifications`, served in its
+    /// `/moto-api/data.json`), by their `order_id` attribute.
+    pub async fn emails_by_order(&self) -> std::collections::BTreeMap<String, usize> {
+        let data: Value = reqwest::get(format!("{}/moto-api/data.json", self.ready.emulator_url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let topic = data["sns"]["Topic"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|t| t["arn"] == self.ready.notification_topic_arn.as_str())
+            .expect("the notification topic is in the emulator's data");
+        let mut counts = std::collections::BTreeMap::new();
+        for sent in topic["sent_notifications"].as_array().into_iter().flatten() {
+            // [message id, message, subject, attributes, group id]
+            let id = &sent[3]["order_id"];
+            let id = id["StringValue"].as_str().or(id["Value"].as_str());
+            *counts
+                .entry(id.expect("an email names its order").to_owned())
+                .or_default() += 1;
+        }
+        counts
     }
 
     /// The names of every execution of the workflow.
     pub async fn execution_names(&self) -> Vec<String> {
-        let sfn = aws_sdk_sfn::Client::new(&self.sdk().await);
-        let machine = &self.ready.state_machine_arn;
-        let mut names = Vec::new();
-        let mut token = None;
-        loop {
-            let page = sfn
-                .list_executions()
-                .state_machine_arn(machine)
-                .set_next_token(token)
-                .max_results(1000)
-                .send()
-                .await
-                .unwrap();
-            names.extend(page.executions.into_iter().map(|e| e.name));
-            token = page.next_token;
-            if token.is_none() {
-                return names;
-            }
-        }
+        orders_local::client::executions(&self.sdk().await, &self.ready.state_machine_arn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect()
     }
 }
