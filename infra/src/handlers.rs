@@ -1,0 +1,228 @@
+//! The five functions, each with what it reads from its environment and what its role may
+//! do: the workflow's three tasks, the queue's consumer and the API's reader.
+
+use crate::artifacts::{self, Artifact};
+use crate::aws::lambda::event_source_mapping;
+use crate::config::StackConfig;
+use crate::functions::{self, Function, FunctionDef};
+use crate::iam::Grant;
+use crate::notifications::Topics;
+use crate::queue::Queues;
+use crate::table::Table;
+use crate::workflow::TaskFunctions;
+use anyhow::Result;
+use orders_blueprint::{
+    BATCH_SIZE, GET_ORDER, MANAGE_ORDER_STATE, Names, PROCESS_PAYMENT, SEND_ORDER, START_ORDER,
+};
+use orders_core::settings::env;
+use pulumi_gestalt_rust::{Context, Output};
+use std::path::Path;
+
+const FUNCTIONS: [&str; 5] = [
+    START_ORDER,
+    MANAGE_ORDER_STATE,
+    PROCESS_PAYMENT,
+    SEND_ORDER,
+    GET_ORDER,
+];
+
+/// Every function's archive, built for the stack's architecture.
+pub struct Built(Vec<Artifact>);
+
+impl Built {
+    /// Builds (unless the stack says not to) and packs the archives; `root` is the workspace.
+    pub fn prepare(root: &Path, config: &StackConfig) -> Result<Self> {
+        artifacts::prepare(
+            root,
+            &FUNCTIONS,
+            config.architecture,
+            config.build_functions,
+        )
+        .map(Self)
+    }
+
+    fn of(&self, name: &str) -> &Artifact {
+        let index = FUNCTIONS
+            .iter()
+            .position(|f| *f == name)
+            .expect("a known function");
+        &self.0[index]
+    }
+}
+
+/// What every function is made with.
+pub struct Site<'a> {
+    pub ctx: &'a Context,
+    pub names: &'a Names,
+    pub config: &'a StackConfig,
+    pub built: &'a Built,
+}
+
+impl Site<'_> {
+    fn function(
+        &self,
+        name: &str,
+        description: &'static str,
+        environment: Vec<(&'static str, Output<String>)>,
+        grants: Vec<Grant>,
+    ) -> Result<Function> {
+        functions::create(
+            self.ctx,
+            self.names,
+            self.config,
+            FunctionDef {
+                spec: orders_blueprint::function(name)
+                    .expect("every function name has a spec in orders-blueprint"),
+                description,
+                environment,
+                grants,
+                artifact: self.built.of(name),
+            },
+        )
+    }
+}
+
+/// The workflow's task functions.
+pub struct Tasks {
+    pub manage_order_state: Function,
+    pub process_payment: Function,
+    pub send_order: Function,
+}
+
+impl Tasks {
+    pub fn arns(&self) -> TaskFunctions {
+        TaskFunctions {
+            manage_order_state_arn: self.manage_order_state.arn.clone(),
+            process_payment_arn: self.process_payment.arn.clone(),
+            send_order_arn: self.send_order.arn.clone(),
+        }
+    }
+}
+
+pub fn workflow_tasks(site: &Site, table: &Table, topics: &Topics) -> Result<Tasks> {
+    let manage_order_state = site.function(
+        MANAGE_ORDER_STATE,
+        "Saves orders and their status changes, and tells the customer",
+        vec![
+            (env::ORDERS_TABLE, table.name.clone()),
+            (env::NOTIFY_TOPIC_ARN, topics.notifications_arn.clone()),
+        ],
+        vec![
+            Grant::new(
+                "KeepOrders",
+                &[
+                    "dynamodb:PutItem",
+                    "dynamodb:GetItem",
+                    "dynamodb:UpdateItem",
+                ],
+                vec![table.arn.clone()],
+            ),
+            Grant::new(
+                "NotifyCustomers",
+                &["sns:Publish"],
+                vec![topics.notifications_arn.clone()],
+            ),
+        ],
+    )?;
+    let process_payment = site.function(
+        PROCESS_PAYMENT,
+        "Simulates a payment with a configurable success rate",
+        vec![(
+            env::PAYMENT_SUCCESS_PROBABILITY,
+            Output::new(site.config.payment_success_probability.to_string()),
+        )],
+        // Touches nothing but its logs.
+        vec![],
+    )?;
+    let send_order = site.function(
+        SEND_ORDER,
+        "Hands a paid order to the restaurant",
+        vec![
+            (env::ORDERS_TABLE, table.name.clone()),
+            (env::RESTAURANT_TOPIC_ARN, topics.restaurant_arn.clone()),
+        ],
+        vec![
+            Grant::new(
+                "ReadAndMarkOrders",
+                &["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                vec![table.arn.clone()],
+            ),
+            Grant::new(
+                "TellRestaurants",
+                &["sns:Publish"],
+                vec![topics.restaurant_arn.clone()],
+            ),
+        ],
+    )?;
+    Ok(Tasks {
+        manage_order_state,
+        process_payment,
+        send_order,
+    })
+}
+
+/// start-order, fed by the order queue in batches (the event source mapping).
+pub fn queue_consumer(
+    site: &Site,
+    queues: &Queues,
+    state_machine_arn: &Output<String>,
+) -> Result<()> {
+    let start_order = site.function(
+        START_ORDER,
+        "Starts one order workflow per queued order",
+        vec![(env::STATE_MACHINE_ARN, state_machine_arn.clone())],
+        vec![
+            Grant::new(
+                "StartWorkflows",
+                &["states:StartExecution"],
+                vec![state_machine_arn.clone()],
+            ),
+            // What the event source mapping does with the function's role.
+            Grant::new(
+                "ConsumeOrderQueue",
+                &[
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                ],
+                vec![queues.queue_arn.clone()],
+            ),
+        ],
+    )?;
+    event_source_mapping::create(
+        site.ctx,
+        "order-queue-consumer",
+        event_source_mapping::EventSourceMappingArgs::builder()
+            .event_source_arn(queues.queue_arn.clone())
+            .function_name(start_order.name.clone())
+            .batch_size(BATCH_SIZE as i32)
+            .maximum_batching_window_in_seconds(1)
+            // Failed records come back one by one; the rest of the batch is deleted.
+            .function_response_types(vec!["ReportBatchItemFailures".to_string()])
+            .enabled(true)
+            .build_struct(),
+    );
+    Ok(())
+}
+
+/// get-order, behind the API's two read routes.
+pub fn order_reader(site: &Site, table: &Table) -> Result<Function> {
+    site.function(
+        GET_ORDER,
+        "Answers GET /orders and GET /orders/{id}",
+        vec![(env::ORDERS_TABLE, table.name.clone())],
+        vec![
+            Grant::new("ReadOrders", &["dynamodb:GetItem"], vec![table.arn.clone()]),
+            // Listing reads the index of users' orders, not the table.
+            Grant::new(
+                "ListUsersOrders",
+                &["dynamodb:Query"],
+                vec![
+                    table
+                        .arn
+                        .map(|arn| format!("{arn}/index/{}", orders_blueprint::user_index::NAME)),
+                ],
+            ),
+        ],
+    )
+}
