@@ -277,20 +277,29 @@ fn applied(events: &[Value]) -> (BTreeMap<String, Vec<String>>, Vec<String>) {
     (by_op, failed)
 }
 
-/// The engine's error diagnostics of the resources whose operation failed, by URN.
+/// The engine's error diagnostics of the resources whose operation failed, by URN: those
+/// the engine tied to the resource, or that name it.
 fn failures(events: &[Value], failed: &[String]) -> BTreeMap<String, String> {
-    events
+    let errors: Vec<(&str, &str)> = events
         .iter()
         .filter_map(|event| event.get("diagnosticEvent"))
         .filter(|d| d["severity"] == "error")
-        .filter_map(|d| {
-            let urn = d["urn"].as_str()?;
-            failed.iter().any(|f| f == urn).then(|| {
-                (
-                    urn.to_owned(),
-                    d["message"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
+        .map(|d| {
+            (
+                d["urn"].as_str().unwrap_or_default(),
+                d["message"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    failed
+        .iter()
+        .filter_map(|urn| {
+            let messages: Vec<&str> = errors
+                .iter()
+                .filter(|(about, message)| about == urn || message.contains(urn.as_str()))
+                .map(|(_, message)| *message)
+                .collect();
+            (!messages.is_empty()).then(|| (urn.clone(), messages.join("\n")))
         })
         .collect()
 }
@@ -430,80 +439,53 @@ fn mock_against_engine(h: &mut Harness, checkout: &Path, real_preview: &Value) -
     differences
 }
 
-#[test]
-fn the_program_lives_its_whole_life_under_the_real_engine() {
-    let mut h = Harness::new();
+/// The CLI and the plugins where `pulumi plugin install` puts them, and a state backend of
+/// files. Returns the CLI's version.
+fn install_tools(h: &mut Harness, laptop: &Path, provider_version: &str) -> String {
     let provider = PathBuf::from(env!("CARGO_BIN_EXE_pulumi-resource-aws"));
     let language_host = required_path("ORDERS_LANGUAGE_HOST");
-    let provider_version = orders_engine::schema::Schema::embedded()
-        .version()
-        .to_string();
-    let laptop = h.checkout("laptop");
-    let ci = h.checkout("ci");
-
-    // Tools: the CLI, and the plugins where `pulumi plugin install` puts them.
     let version = h
-        .pulumi("tools", &laptop, &["version"])
+        .pulumi("tools", laptop, &["version"])
         .stdout
         .trim()
         .to_string();
-    h.pulumi(
-        "tools",
-        &laptop,
-        &[
-            "plugin",
-            "install",
-            "resource",
-            "aws",
-            &provider_version,
-            "--file",
-            &provider.display().to_string(),
-        ],
-    );
-    h.pulumi(
-        "tools",
-        &laptop,
-        &[
-            "plugin",
-            "install",
-            "language",
-            "rust",
-            "0.0.12",
-            "--file",
-            &language_host.display().to_string(),
-        ],
-    );
-    // A state backend of files, in a directory that exists (`pulumi login` wants one).
+    for (kind, name, version, file) in [
+        ("resource", "aws", provider_version, &provider),
+        ("language", "rust", "0.0.12", &language_host),
+    ] {
+        let file = file.display().to_string();
+        let args = ["plugin", "install", kind, name, version, "--file", &file];
+        h.pulumi("tools", laptop, &args);
+    }
+    // A directory that exists: `pulumi login` wants one.
     std::fs::create_dir_all(h.work.join("state")).unwrap();
     let state = format!("file://{}", h.work.join("state").display());
-    h.pulumi("login", &laptop, &["login", &state]);
+    h.pulumi("login", laptop, &["login", &state]);
+    version
+}
 
-    // The stack and its settings, as the README says.
-    h.pulumi(
-        "stack",
-        &laptop,
-        &["stack", "init", STACK, "--secrets-provider", "passphrase"],
-    );
-    h.pulumi(
+/// The stack and its settings, as the README says, its settings file shared by both
+/// checkouts (it is committed). The secret must not be in that file in plain text.
+fn init_stack(h: &mut Harness, laptop: &Path, ci: &Path) {
+    let init = ["stack", "init", STACK, "--secrets-provider", "passphrase"];
+    h.pulumi("stack", laptop, &init);
+    let email = [
         "config",
-        &laptop,
-        &[
-            "config",
-            "set",
-            "--secret",
-            "notificationEmail",
-            SECRET_EMAIL,
-        ],
-    );
+        "set",
+        "--secret",
+        "notificationEmail",
+        SECRET_EMAIL,
+    ];
+    h.pulumi("config", laptop, &email);
     // This machine's archives (arm64 is not built here), made by `make zips`.
     h.pulumi(
         "config",
-        &laptop,
+        laptop,
         &["config", "set", "architecture", "x86_64"],
     );
     h.pulumi(
         "config",
-        &laptop,
+        laptop,
         &["config", "set", "buildFunctions", "false"],
     );
     let settings = format!("Pulumi.{STACK}.yaml");
@@ -512,14 +494,26 @@ fn the_program_lives_its_whole_life_under_the_real_engine() {
         !settings_text.contains(SECRET_EMAIL),
         "the secret is in {settings} in plain text"
     );
-    // The stack's settings file is committed: both checkouts have the same.
     std::fs::write(ci.join(&settings), &settings_text).unwrap();
+}
 
-    // First preview and deployment.
-    let preview = h.pulumi("preview", &laptop, &["preview", "--json"]).json();
+/// What the first preview and up did.
+struct FirstDeploy {
+    preview_plan: BTreeMap<String, Vec<String>>,
+    mock_differences: Vec<String>,
+    created: usize,
+    live: usize,
+    outputs: Value,
+    secret_in_state: bool,
+}
+
+/// The first preview (checked against the mock engine's) and up; the outputs are the
+/// deployed resources' as the account has them.
+fn first_deploy(h: &mut Harness, laptop: &Path) -> FirstDeploy {
+    let preview = h.pulumi("preview", laptop, &["preview", "--json"]).json();
     let preview_plan = planned(&preview);
-    let mock_differences = mock_against_engine(&mut h, &laptop, &preview);
-    let up = h.pulumi("up", &laptop, &["up", "--yes", "--json"]);
+    let mock_differences = mock_against_engine(h, laptop, &preview);
+    let up = h.pulumi("up", laptop, &["up", "--yes", "--json"]);
     let (up_applied, up_failed) = applied(&up.events());
     assert!(up_failed.is_empty(), "failed on up: {up_failed:?}");
     let created: BTreeSet<&String> = up_applied.get("create").into_iter().flatten().collect();
@@ -538,24 +532,17 @@ fn the_program_lives_its_whole_life_under_the_real_engine() {
     );
 
     let outputs = h
-        .pulumi("outputs", &laptop, &["stack", "output", "--json"])
+        .pulumi("outputs", laptop, &["stack", "output", "--json"])
         .json();
-    let exported = h.export(&laptop);
-    let exported_text = exported.to_string();
-    assert!(
-        !exported_text.contains(SECRET_EMAIL),
-        "the secret email is in the state in plain text"
-    );
-    // The outputs are the deployed resources' as the account has them.
-    let live_of = |type_token: &str| -> Vec<Value> {
+    let live_of = |type_token: &str| -> Value {
         live.iter()
-            .filter(|r| r["type"] == type_token)
+            .find(|r| r["type"] == type_token)
             .cloned()
-            .collect()
+            .unwrap_or_else(|| panic!("no {type_token} is live"))
     };
-    let api = &live_of("aws:apigateway/restApi:RestApi")[0];
+    let api = live_of("aws:apigateway/restApi:RestApi");
     let region = h
-        .pulumi("config", &laptop, &["config", "get", "aws:region"])
+        .pulumi("config", laptop, &["config", "get", "aws:region"])
         .stdout
         .trim()
         .to_string();
@@ -566,112 +553,162 @@ fn the_program_lives_its_whole_life_under_the_real_engine() {
             api["id"].as_str().unwrap()
         ))
     );
-    let table = &live_of("aws:dynamodb/table:Table")[0];
+    let table = live_of("aws:dynamodb/table:Table");
     assert_eq!(outputs["tableName"], table["outputs"]["name"]);
+    FirstDeploy {
+        created: created.len(),
+        live: live.len(),
+        preview_plan,
+        mock_differences,
+        outputs,
+        secret_in_state: h.export(laptop).to_string().contains(SECRET_EMAIL),
+    }
+}
 
-    // Nothing changed: no change, from this checkout and from the other.
-    h.pulumi("stack", &ci, &["stack", "select", STACK]);
+/// A no-change preview and up from each checkout: the changes they planned or made.
+fn no_change_runs(h: &mut Harness, laptop: &Path, ci: &Path) -> usize {
+    h.pulumi("stack", ci, &["stack", "select", STACK]);
     let mut noop_changes = 0;
-    for (step, directory) in [("noop-laptop", &laptop), ("noop-ci", &ci)] {
-        let preview = h
-            .pulumi(
-                step,
-                directory,
-                &["preview", "--expect-no-changes", "--json"],
-            )
-            .json();
-        noop_changes += changes(&planned(&preview));
+    for (step, directory) in [("noop-laptop", laptop), ("noop-ci", ci)] {
+        let preview = ["preview", "--expect-no-changes", "--json"];
+        noop_changes += changes(&planned(&h.pulumi(step, directory, &preview).json()));
         let up = h.pulumi(step, directory, &["up", "--yes", "--json"]);
         let (applied, failed) = applied(&up.events());
         assert!(failed.is_empty(), "failed on a no-change up: {failed:?}");
         noop_changes += changes(&applied);
     }
+    noop_changes
+}
 
-    // One setting changed: the state machine's definition and nothing else.
-    h.pulumi("config", &laptop, &["config", "set", "waitSeconds", "5"]);
-    let preview = h
-        .pulumi("wait-change", &laptop, &["preview", "--json"])
-        .json();
-    let wait_plan = planned(&preview);
-    let wait_change_updates = wait_plan.get("update").cloned().unwrap_or_default();
-    let up = h.pulumi("wait-change", &laptop, &["up", "--yes", "--json"]);
-    let (wait_applied, _) = applied(&up.events());
+/// What one setting changed (`waitSeconds` 30 → 5).
+struct WaitChange {
+    plan: BTreeMap<String, Vec<String>>,
+    updates: Vec<String>,
+    applied: BTreeMap<String, Vec<String>>,
+}
+
+fn change_the_wait(h: &mut Harness, laptop: &Path) -> WaitChange {
+    h.pulumi("config", laptop, &["config", "set", "waitSeconds", "5"]);
+    let plan = planned(
+        &h.pulumi("wait-change", laptop, &["preview", "--json"])
+            .json(),
+    );
+    let updates = plan.get("update").cloned().unwrap_or_default();
+    let up = h.pulumi("wait-change", laptop, &["up", "--yes", "--json"]);
+    let (applied, _) = applied(&up.events());
     let definition = h
         .account()
         .into_iter()
         .find(|r| r["type"] == "aws:sfn/stateMachine:StateMachine")
-        .map(|r| {
-            r["inputs"]["definition"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
+        .and_then(|r| r["inputs"]["definition"].as_str().map(str::to_owned))
         .expect("the state machine is live");
     let definition: Value = serde_json::from_str(&definition).unwrap();
     assert_eq!(definition["States"]["WaitForPayment"]["Seconds"], json!(5));
+    WaitChange {
+        plan,
+        updates,
+        applied,
+    }
+}
 
-    // `make destroy`, as the README says.
-    let before_destroy = h.account().len();
-    let make = h.run(
-        "destroy",
-        &laptop,
-        "make",
-        &["--no-print-directory", "destroy", "DESTROY_FLAGS=--json"],
-    );
-    let (destroyed, destroy_refused) = applied(&make.events());
-    let after_export = h.export(&laptop);
-    let state_after_destroy = state_resources(&after_export).len();
-    let account_after_destroy = h.account().len();
+/// What a destroy did, from the CLI's events, the state and the account.
+struct Destroyed {
+    ran: Ran,
+    before: usize,
+    deleted: usize,
+    refused: Vec<String>,
+    /// The error of each refused delete, and the AWS error it names (if one AWS documents).
+    errors: BTreeMap<String, (String, Option<&'static str>)>,
+    left_in_state: usize,
+    left_in_account: usize,
+}
 
-    // Why `make destroy` records the dependencies: a plain `pulumi destroy` of the same
-    // deployment, deleting one at a time.
-    h.pulumi("redeploy", &laptop, &["up", "--yes", "--json"]);
-    let plain = h.run(
-        "plain-destroy",
-        &laptop,
-        &h.pulumi.display().to_string(),
-        &["destroy", "--yes", "--json", "--parallel", "1"],
-    );
-    let plain_events = plain.events();
-    let (_, plain_refused) = applied(&plain_events);
-    let plain_failures = failures(&plain_events, &plain_refused);
-    let plain_errors: BTreeMap<&str, Option<&str>> = plain_failures
-        .iter()
-        .map(|(urn, message)| (urn.as_str(), documented_refusal(urn, message)))
+fn destroy(h: &mut Harness, laptop: &Path, step: &str, program: &str, args: &[&str]) -> Destroyed {
+    let before = h.account().len();
+    let ran = h.run(step, laptop, program, args);
+    let events = ran.events();
+    let (by_op, refused) = applied(&events);
+    let errors = failures(&events, &refused)
+        .into_iter()
+        .map(|(urn, message)| {
+            let documented = documented_refusal(&urn, &message);
+            (urn, (message, documented))
+        })
         .collect();
-    let cleanup = h.run(
-        "destroy",
-        &laptop,
-        "make",
-        &["--no-print-directory", "destroy"],
-    );
-    let account_after_cleanup = h.account().len();
+    Destroyed {
+        before,
+        deleted: count(&by_op, "delete"),
+        refused,
+        errors,
+        left_in_state: state_resources(&h.export(laptop)).len(),
+        left_in_account: h.account().len(),
+        ran,
+    }
+}
 
+/// `make destroy`, as the README says.
+fn make_destroy(h: &mut Harness, laptop: &Path) -> Destroyed {
+    let args = ["--no-print-directory", "destroy", "DESTROY_FLAGS=--json"];
+    destroy(h, laptop, "destroy", "make", &args)
+}
+
+/// Why `make destroy` records the dependencies: a plain `pulumi destroy` of a second
+/// deployment, deleting one at a time in whatever order the engine picks.
+fn plain_destroy(h: &mut Harness, laptop: &Path) -> Destroyed {
+    h.pulumi("redeploy", laptop, &["up", "--yes", "--json"]);
+    let pulumi = h.pulumi.display().to_string();
+    let args = ["destroy", "--yes", "--json", "--parallel", "1"];
+    destroy(h, laptop, "plain-destroy", &pulumi, &args)
+}
+
+#[test]
+fn the_program_lives_its_whole_life_under_the_real_engine() {
+    let mut h = Harness::new();
+    let provider_version = orders_engine::schema::Schema::embedded()
+        .version()
+        .to_string();
+    let laptop = h.checkout("laptop");
+    let ci = h.checkout("ci");
+
+    let version = install_tools(&mut h, &laptop, &provider_version);
+    init_stack(&mut h, &laptop, &ci);
+    let first = first_deploy(&mut h, &laptop);
+    let noop_changes = no_change_runs(&mut h, &laptop, &ci);
+    let wait = change_the_wait(&mut h, &laptop);
+    let made = make_destroy(&mut h, &laptop);
+    let plain = plain_destroy(&mut h, &laptop);
+    let cleanup = make_destroy(&mut h, &laptop);
+
+    let plain_errors: BTreeMap<&String, Option<&str>> = plain
+        .errors
+        .iter()
+        .map(|(urn, (_, documented))| (urn, *documented))
+        .collect();
     let report = json!({
         "pulumi_version": version,
         "language_host": "stand-in for pulumi-language-rust 0.0.12 (engine/pulumi/language-rust)",
         "provider": format!("stand-in for pulumi-resource-aws {provider_version} (orders-engine)"),
-        "preview_creates": count(&preview_plan, "create"),
-        "mock_engine_differences": mock_differences,
-        "up_created": created.len(),
-        "account_resources_after_up": live.len(),
-        "outputs": outputs,
-        "secret_in_state_in_plain_text": exported_text.contains(SECRET_EMAIL),
+        "preview_creates": count(&first.preview_plan, "create"),
+        "mock_engine_differences": first.mock_differences,
+        "up_created": first.created,
+        "account_resources_after_up": first.live,
+        "outputs": first.outputs,
+        "secret_in_state_in_plain_text": first.secret_in_state,
         "noop_changes": noop_changes,
-        "wait_change_updates": wait_change_updates,
-        "wait_change_other_changes": changes(&wait_plan) - wait_change_updates.len(),
-        "wait_change_applied": changes(&wait_applied),
-        "destroy_exit_code": make.code,
-        "destroy_deleted": count(&destroyed, "delete"),
-        "destroy_refused": destroy_refused.len(),
-        "account_resources_before_destroy": before_destroy,
-        "account_resources_after_destroy": account_after_destroy,
-        "state_resources_after_destroy": state_after_destroy,
-        "plain_destroy_exit_code": plain.code,
-        "plain_destroy_refused": plain_refused,
+        "wait_change_updates": wait.updates,
+        "wait_change_other_changes": changes(&wait.plan) - wait.updates.len(),
+        "wait_change_applied": changes(&wait.applied),
+        "destroy_exit_code": made.ran.code,
+        "destroy_deleted": made.deleted,
+        "destroy_refused": made.refused.len(),
+        "account_resources_before_destroy": made.before,
+        "account_resources_after_destroy": made.left_in_account,
+        "state_resources_after_destroy": made.left_in_state,
+        "plain_destroy_exit_code": plain.ran.code,
+        "plain_destroy_refused": plain.refused,
         "plain_destroy_errors": plain_errors,
-        "cleanup_exit_code": cleanup.code,
-        "account_resources_after_cleanup": account_after_cleanup,
+        "cleanup_exit_code": cleanup.ran.code,
+        "account_resources_after_cleanup": cleanup.left_in_account,
         "seconds": h.timings,
     });
     let out = h.root.join("target/engine/report.json");
@@ -681,71 +718,74 @@ fn the_program_lives_its_whole_life_under_the_real_engine() {
 
     // What the lifecycle must show.
     assert_eq!(
-        mock_differences,
+        first.mock_differences,
         Vec::<String>::new(),
         "the mock engine is off"
     );
     assert_eq!(
-        count(&preview_plan, "create"),
-        changes(&preview_plan),
+        count(&first.preview_plan, "create"),
+        changes(&first.preview_plan),
         "a first preview only creates"
     );
+    assert!(
+        !first.secret_in_state,
+        "the secret email is in the state in plain text"
+    );
     assert_eq!(noop_changes, 0, "an unchanged program changed something");
-    assert_eq!(wait_change_updates.len(), 1, "{wait_plan:?}");
+    assert_eq!(wait.updates.len(), 1, "{:?}", wait.plan);
     assert_eq!(
-        urn_type(&wait_change_updates[0]),
+        urn_type(&wait.updates[0]),
         "aws:sfn/stateMachine:StateMachine"
     );
     assert_eq!(
-        changes(&wait_plan),
+        changes(&wait.plan),
         1,
-        "only the state machine changes: {wait_plan:?}"
+        "only the state machine changes: {:?}",
+        wait.plan
     );
-    assert_eq!(changes(&wait_applied), 1, "{wait_applied:?}");
+    assert_eq!(changes(&wait.applied), 1, "{:?}", wait.applied);
+    let ran = &made.ran;
     assert_eq!(
-        make.code,
+        ran.code,
         Some(0),
         "make destroy failed:\n{}\n{}",
-        make.stdout,
-        make.stderr
+        ran.stdout,
+        ran.stderr
     );
-    assert_eq!(destroy_refused, Vec::<String>::new());
-    assert_eq!(count(&destroyed, "delete"), before_destroy);
+    assert_eq!(made.refused, Vec::<String>::new());
+    assert_eq!(made.deleted, made.before);
     assert_eq!(
-        account_after_destroy, 0,
+        made.left_in_account, 0,
         "make destroy left resources in the account"
     );
     assert_eq!(
-        state_after_destroy, 0,
+        made.left_in_state, 0,
         "make destroy left resources in the state"
     );
     assert_ne!(
-        plain.code,
+        plain.ran.code,
         Some(0),
         "a plain destroy with no edges went through"
     );
-    assert!(!plain_refused.is_empty());
-    // Each resource the plain destroy could not delete was refused with an error AWS
-    // documents for that delete, not for any other reason.
+    assert!(!plain.refused.is_empty());
+    // Each delete the plain destroy could not make was refused with an error AWS documents
+    // for that delete, not for any other reason.
     assert_eq!(
-        plain_errors.len(),
-        plain_refused.len(),
-        "a failed delete without its error: {plain_refused:?}"
+        plain.errors.len(),
+        plain.refused.len(),
+        "a failed delete without its error: {:?}",
+        plain.refused
     );
-    let undocumented: Vec<_> = plain_failures
+    let undocumented: Vec<_> = plain
+        .errors
         .iter()
-        .filter(|(urn, message)| documented_refusal(urn, message).is_none())
+        .filter(|(_, (_, documented))| documented.is_none())
         .collect();
     assert!(
         undocumented.is_empty(),
         "failed for another reason: {undocumented:?}"
     );
-    assert_eq!(
-        cleanup.code,
-        Some(0),
-        "{}\n{}",
-        cleanup.stdout,
-        cleanup.stderr
-    );
-    assert_eq!(account_after_cleanup, 0);
+    let ran = &cleanup.ran;
+    assert_eq!(ran.code, Some(0), "{}\n{}", ran.stdout, ran.stderr);
+    assert_eq!(cleanup.left_in_account, 0);
 }
