@@ -148,9 +148,14 @@ impl Audit {
     /// What broke the promise, one line a kind; empty when nothing did.
     fn violations(&self) -> Vec<String> {
         let mut found = Vec::new();
+        // A count and the first few ids: enough to look one up.
         let mut check = |what: &str, ids: &dyn std::fmt::Debug, count: usize| {
             if count > 0 {
-                found.push(format!("{count} {what}: {ids:?}"));
+                let mut listed = format!("{ids:?}");
+                if listed.len() > 400 {
+                    listed = format!("{}…", listed.chars().take(400).collect::<String>());
+                }
+                found.push(format!("{count} {what}: {listed}"));
             }
         };
         check("lost", &self.lost, self.lost.len());
