@@ -157,6 +157,17 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "missed" }
 }
 
+/// What the working invocations answered, as `200 ×1000`.
+fn answers(counts: &Value) -> String {
+    let shown: Vec<String> = counts
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(outcome, count)| format!("{outcome} ×{count}"))
+        .collect();
+    shown.join(", ")
+}
+
 fn markdown(report: &Value) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -184,9 +195,9 @@ fn markdown(report: &Value) -> String {
     );
     let _ = writeln!(
         out,
-        "| function | zip x86_64 / arm64 (goal < 3 MB) | ready median / p99 | over baseline: median, p99 | first answer median / p99 | peak RSS (goal < 32 MB) | mean invocation |"
+        "| function | zip x86_64 / arm64 (goal < 3 MB) | ready median / p99 | over baseline: median, p99 | first answer median / p99 | peak RSS (goal < 32 MB) | mean invocation | working event answered |"
     );
-    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- | --- |");
     for f in report["functions"].as_array().into_iter().flatten() {
         let zip = |architecture: &str| f["zip_bytes"][architecture].as_u64();
         let zips_met = ZIP_DIRS
@@ -216,7 +227,7 @@ fn markdown(report: &Value) -> String {
         let rss = f["memory"]["peak_rss_mb"].as_f64().unwrap_or(f64::NAN);
         let _ = writeln!(
             out,
-            "| {} | {} / {} ({}) | {:.2} / {:.2} ms | {} | {:.2} / {:.2} ms | {:.1} MB ({}) | {:.2} ms{} |",
+            "| {} | {} / {} ({}) | {:.2} / {:.2} ms | {} | {:.2} / {:.2} ms | {:.1} MB ({}) | {:.2} ms{} | {} |",
             f["function"].as_str().unwrap_or(""),
             shown(zip("x86_64")),
             shown(zip("arm64")),
@@ -235,6 +246,7 @@ fn markdown(report: &Value) -> String {
                 Some(0) | None => String::new(),
                 Some(errors) => format!(" ({errors} answered with an error)"),
             },
+            answers(&f["answers"]),
         );
     }
     let _ = writeln!(

@@ -88,8 +88,8 @@ async fn process(starter: &impl WorkflowStarter, record: &SqsMessage) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use orders_core::OrderId;
     use orders_core::memory::MemoryWorkflows;
+    use orders_core::{OrderId, UserId};
     use serde_json::json;
 
     fn record(message_id: &str, body: &str) -> SqsMessage {
@@ -99,13 +99,14 @@ mod tests {
         record
     }
 
+    /// A message as the API queues it: the body as the client sent it.
     fn order_message(order_id: &str) -> String {
-        json!({
-            "order_id": order_id,
-            "user_id": "Burger_20",
-            "order": {"restaurant_id": "Restaurant 4", "quantity": "3"}
+        serde_json::to_string(&OrderMessage {
+            order_id: OrderId::parse(order_id).unwrap(),
+            user_id: UserId::parse("Burger_20").unwrap(),
+            order: json!({"restaurant_id": "Restaurant 4", "quantity": "3"}),
         })
-        .to_string()
+        .unwrap()
     }
 
     fn batch(records: Vec<SqsMessage>) -> SqsEvent {
@@ -194,7 +195,10 @@ mod tests {
             record("m-1", "not json"),
             record("m-2", r#"{"order": {}}"#),
             no_body,
-            record("m-4", &order_message("has space")),
+            record(
+                "m-4",
+                r#"{"order_id":"has space","user_id":"u","order":{"restaurant_id":"r","quantity":1}}"#,
+            ),
             record(
                 "m-5",
                 r#"{"order_id":"o-5","user_id":"u","order":{"restaurant_id":"r","quantity":1},"extra":1}"#,
