@@ -240,7 +240,9 @@ pub async fn cold_starts(
 pub struct Memory {
     pub invocations: usize,
     pub errors: usize,
-    /// What the invocations answered: outcome → count (e.g. `{"200": 1000}`).
+    /// What the invocations answered: outcome → count (e.g. `{"200": 1000}`). The report
+    /// shows it once, as the function's `answers`.
+    #[serde(skip)]
     pub answers: std::collections::BTreeMap<String, usize>,
     pub peak_rss_mb: f64,
     pub mean_invocation_ms: f64,
