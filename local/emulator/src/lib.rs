@@ -70,6 +70,44 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
+/// Why one start did not give an emulator.
+enum Started {
+    /// Another process listens on the port this one was to take.
+    PortTaken(u16),
+    Failed(StartError),
+}
+
+/// Whether process `pid` holds the socket listening on loopback `port`, from Linux's
+/// `/proc` (the socket's inode among the process's open files); `None` where `/proc`
+/// cannot tell.
+fn listens_on(pid: u32, port: u16) -> Option<bool> {
+    let suffix = format!(":{port:04X}");
+    let mut listening = std::collections::HashSet::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        // sl local_address rem_address st ... inode: state 0A is LISTEN.
+        for fields in text
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        {
+            if fields.len() > 9 && fields[3] == "0A" && fields[1].ends_with(&suffix) {
+                listening.insert(format!("socket:[{}]", fields[9]));
+            }
+        }
+    }
+    if listening.is_empty() {
+        return None;
+    }
+    let files = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    Some(files.flatten().any(|file| {
+        std::fs::read_link(file.path())
+            .is_ok_and(|target| listening.contains(target.to_string_lossy().as_ref()))
+    }))
+}
+
 impl Emulator {
     /// Starts the emulator on a free port and waits until it listens.
     pub fn start(command: &EmulatorCommand) -> Result<Self, StartError> {
@@ -86,28 +124,58 @@ impl Emulator {
         Self::spawn(command, Some(lambda_port), Some(log))
     }
 
+    /// Starts it on a free port; if another process took that port first (a free port is
+    /// only free until someone binds it: two emulators starting together can be handed
+    /// the same one), tries again on another.
     fn spawn(
         emulator: &EmulatorCommand,
         lambda_port: Option<u16>,
         log: Option<&Path>,
     ) -> Result<Self, StartError> {
+        const ATTEMPTS: usize = 3;
+        let mut attempt = 1;
+        loop {
+            match Self::spawn_once(emulator, lambda_port, log) {
+                Err(Started::PortTaken(port)) if attempt < ATTEMPTS => {
+                    eprintln!(
+                        "port {port} was taken by another process; starting the emulator again"
+                    );
+                    attempt += 1;
+                }
+                Err(Started::PortTaken(port)) => {
+                    return Err(StartError(format!(
+                        "another process took the emulator's port ({port}) {ATTEMPTS} times"
+                    )));
+                }
+                Err(Started::Failed(error)) => return Err(error),
+                Ok(emulator) => return Ok(emulator),
+            }
+        }
+    }
+
+    fn spawn_once(
+        emulator: &EmulatorCommand,
+        lambda_port: Option<u16>,
+        log: Option<&Path>,
+    ) -> Result<Self, Started> {
         if !emulator.program.exists() {
-            return Err(StartError(format!(
+            return Err(Started::Failed(StartError(format!(
                 "the emulator is not installed ({} is missing): run `make venv` (or set MOTO_SERVER)",
                 emulator.program.display()
-            )));
+            ))));
         }
-        let port = free_port().map_err(|e| StartError(format!("no free port: {e}")))?;
+        let failed = |text: String| Started::Failed(StartError(text));
+        let port = free_port().map_err(|e| failed(format!("no free port: {e}")))?;
         let (stdout, stderr) = match log {
             Some(path) => {
                 let file = std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
                     .open(path)
-                    .map_err(|e| StartError(format!("cannot open {}: {e}", path.display())))?;
+                    .map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
                 let copy = file
                     .try_clone()
-                    .map_err(|e| StartError(format!("cannot share {}: {e}", path.display())))?;
+                    .map_err(|e| failed(format!("cannot share {}: {e}", path.display())))?;
                 (Stdio::from(file), Stdio::from(copy))
             }
             None => (Stdio::null(), Stdio::null()),
@@ -124,28 +192,38 @@ impl Emulator {
         }
         let child = command
             .spawn()
-            .map_err(|e| StartError(format!("cannot run {}: {e}", emulator.program.display())))?;
+            .map_err(|e| failed(format!("cannot run {}: {e}", emulator.program.display())))?;
         let mut emulator = Self { child, port };
         emulator.wait_until_listening(Duration::from_secs(30))?;
         Ok(emulator)
     }
 
-    fn wait_until_listening(&mut self, limit: Duration) -> Result<(), StartError> {
+    /// Waits until this emulator's own process listens on its port: an answer on the port
+    /// from another process does not count.
+    fn wait_until_listening(&mut self, limit: Duration) -> Result<(), Started> {
         let deadline = Instant::now() + limit;
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_err() {
+        loop {
+            let answers = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_ok();
+            let ours = answers && listens_on(self.child.id(), self.port).unwrap_or(true);
+            if ours {
+                return Ok(());
+            }
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(StartError(format!(
-                    "the emulator exited at start-up ({status})"
-                )));
+                return Err(if answers {
+                    Started::PortTaken(self.port)
+                } else {
+                    Started::Failed(StartError(format!(
+                        "the emulator exited at start-up ({status})"
+                    )))
+                });
             }
             if Instant::now() > deadline {
-                return Err(StartError(format!(
+                return Err(Started::Failed(StartError(format!(
                     "the emulator did not listen within {limit:?}"
-                )));
+                ))));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Ok(())
     }
 
     pub fn port(&self) -> u16 {
@@ -189,5 +267,22 @@ pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The check that keeps an emulator from taking another process's server for its own.
+    #[test]
+    fn a_listening_socket_is_told_apart_by_its_process() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert_eq!(listens_on(std::process::id(), port), Some(true));
+        // PID 1 is not this test.
+        assert_eq!(listens_on(1, port), Some(false));
+        drop(listener);
+        assert_ne!(listens_on(std::process::id(), port), Some(true));
     }
 }
