@@ -347,14 +347,4 @@ impl Runner {
         }
         counts
     }
-
-    /// The names of every execution of the workflow.
-    pub async fn execution_names(&self) -> Vec<String> {
-        orders_local::client::executions(&self.sdk().await, &self.ready.state_machine_arn)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect()
-    }
 }
