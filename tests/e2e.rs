@@ -253,6 +253,13 @@ async fn smoke_script_passes_against_local_mode() {
         .arg(script)
         .arg(runner.url(""))
         .env("SMOKE_TIMEOUT_SECONDS", "60")
+        // The order's events too, from the local tap, read with boto3 (in the venv) at the
+        // emulator as any SDK reads it.
+        .env("ORDERS_EVENTS_TAP_URL", &runner.ready.events_tap_url)
+        .env("AWS_ENDPOINT_URL", &runner.ready.emulator_url)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", orders_emulator::REGION)
         .output()
         .await
         .unwrap();
@@ -265,6 +272,10 @@ async fn smoke_script_passes_against_local_mode() {
     assert!(stdout.contains("smoke: PASS"), "{stdout}");
     assert!(stdout.contains("every row held"), "{stdout}");
     assert!(stdout.contains("reached"), "{stdout}");
+    assert!(
+        stdout.contains("its events came: versions 1 to"),
+        "{stdout}"
+    );
 }
 
 #[tokio::test]

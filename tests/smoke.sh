@@ -17,6 +17,10 @@
 # declined payment (PAYMENT_FAILED) is a normal outcome; FAILED means the pipeline broke.
 # SMOKE_TIMEOUT_SECONDS bounds the wait for the final status (default 120; the
 # workflow waits 30 s by default before it decides).
+# Then, with ORDERS_EVENTS_TAP_URL (a deployed stack: its `eventsTapQueueUrl`; local mode:
+# `events_tap_url` of the ready report, with AWS_ENDPOINT_URL at the emulator), it reads the
+# order's events from the tap (tests/contract/events.py, boto3): versions 1 to the order's,
+# RECEIVED first, one status each.
 set -euo pipefail
 
 base="${1:?usage: tests/smoke.sh BASE_URL}"
@@ -108,6 +112,14 @@ while :; do
   sleep "${pause:-1}"
 done
 say "order $order_id reached $current after $(( $(date +%s) - started ))s"
+
+if [ -n "${ORDERS_EVENTS_TAP_URL:-}" ]; then
+  version=$(sed -n 's/.*"version":\([0-9][0-9]*\).*/\1/p' "$work/body" | head -n 1)
+  [ -n "$version" ] || fail "order $order_id has no version: $(cat "$work/body")"
+  python3 "$here/contract/events.py" "$ORDERS_EVENTS_TAP_URL" "$order_id" "$version" \
+    || fail "order $order_id's events are not all on the bus"
+  say "its events came: versions 1 to $version"
+fi
 
 # The signed-in user's list holds it (the index may lag a moment behind the table).
 for _ in 1 2 3 4 5 6 7 8 9 10; do

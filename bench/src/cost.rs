@@ -25,18 +25,27 @@ const SNS_PER_PUBLISH: f64 = 0.50 / 1e6;
 const SNS_PER_EMAIL: f64 = 2.00 / 100_000.0;
 
 /// `lambda_ms`: mean invocation time of start-order, manage-order-state, process-payment,
-/// send-order, get-order, in that order.
+/// send-order, get-order, in that order (cancels are left out: an order costs what it
+/// costs when nobody cancels it).
 pub fn per_million_orders(lambda_ms: &[f64]) -> Value {
     let orders = 1e6;
-    // States entered: paid SaveOrder, ProcessPayment, WaitForPayment, PaymentOk?,
-    // MarkPaid, SendOrder, MarkSent; declined ends at MarkPaymentFailed after the Choice.
-    let transitions = PAID * 7.0 + (1.0 - PAID) * 5.0;
+    // The wait is watched for a cancel: a look (task and Choice) after each nap (a Wait)
+    // and one more once it is over.
+    let wait = f64::from(orders_core::WaitSeconds::DEFAULT.value());
+    let every = f64::from(orders_blueprint::workflow::CANCEL_CHECK_EVERY_SECONDS);
+    let naps = (wait / every).ceil();
+    let looks = naps + 1.0;
+    let waiting = 1.0 + naps * 3.0 + 2.0;
+    // States entered: SaveOrder, ProcessPayment, the wait (StartWaiting, the looks and
+    // naps), PaymentOk?, then paid: MarkPaid, SendOrder, MarkSent; declined:
+    // MarkPaymentFailed.
+    let transitions = 2.0 + waiting + 1.0 + PAID * 3.0 + (1.0 - PAID);
     // Invocations per order: the consumer takes batches of up to ten (one each at worst),
-    // manage-order-state saves and marks (3 paid, 2 declined), one payment, one hand-off
-    // when paid, and one status read by the client.
+    // manage-order-state saves, looks and marks (2 marks paid, 1 declined), one payment,
+    // one hand-off when paid, and one status read by the client.
     let invocations = [
         1.0 / orders_blueprint::BATCH_SIZE as f64,
-        PAID * 3.0 + (1.0 - PAID) * 2.0,
+        1.0 + looks + PAID * 2.0 + (1.0 - PAID),
         1.0,
         PAID,
         1.0,
@@ -48,10 +57,11 @@ pub fn per_million_orders(lambda_ms: &[f64]) -> Value {
         .zip(lambda_ms)
         .map(|(n, ms)| n * (ms.ceil() / 1000.0) * memory_gb)
         .sum();
-    // Writes: create, status (2 paid: PAYMENT_OK and SENT; 1 declined), dispatch (paid),
-    // notified mark. Consistent reads: one per status change and hand-off, and the GET.
-    let writes = 1.0 + PAID * 2.0 + (1.0 - PAID) + PAID + 1.0;
-    let reads = PAID * 3.0 + (1.0 - PAID) * 2.0 + PAID + 1.0;
+    // Writes: create, status (2 paid: PAYMENT_OK and SENT; 1 declined), the hand-off's
+    // claim and its record (paid), notified mark. Consistent reads: one per status change,
+    // look and hand-off, and the GET.
+    let writes = 1.0 + PAID * 2.0 + (1.0 - PAID) + PAID * 2.0 + 1.0;
+    let reads = PAID * 3.0 + (1.0 - PAID) * 2.0 + looks + PAID + 1.0;
     let publishes = 1.0 + PAID;
     // SendMessage, plus receive and delete for each batch of ten.
     let sqs_requests = 1.0 + 2.0 / orders_blueprint::BATCH_SIZE as f64;
@@ -159,8 +169,12 @@ mod tests {
             largest["item"],
             "Step Functions Standard (state transitions)"
         );
-        // 6.6 transitions at $25 per million.
-        assert!((cost["workflow_standard_usd"].as_f64().unwrap() - 165.0).abs() < 1e-6);
-        assert!(cost["workflow_express_usd"].as_f64().unwrap() < 165.0);
+        // 17.6 transitions at $25 per million: 2 before the wait, 12 in it (a 30 s wait
+        // watched every 10 s: start, 3 looks with their Choice and nap, a last look and
+        // Choice), the Choice after it, 3 states paid and 1 declined.
+        let transitions = cost["assumptions"]["state_transitions_per_order"].as_f64();
+        assert!((transitions.unwrap() - 17.6).abs() < 1e-9);
+        assert!((cost["workflow_standard_usd"].as_f64().unwrap() - 440.0).abs() < 1e-6);
+        assert!(cost["workflow_express_usd"].as_f64().unwrap() < 440.0);
     }
 }

@@ -31,6 +31,23 @@ impl Backing {
         orders_emulator::provision::orders_table(&config, table).await?;
         let state_machine_arn =
             orders_emulator::provision::stub_state_machine(&config, "bench").await?;
+        // The order cancel-order's working event cancels (the first time; then it finds
+        // it cancelled), apart from the one the others work on.
+        let store =
+            orders_aws::DynamoOrderStore::new(aws_sdk_dynamodb::Client::new(&config), table);
+        let to_cancel = orders_core::NewOrder {
+            user_id: UserId::parse(OWNER)?,
+            restaurant_id: "r".into(),
+            quantity: 1,
+            note: None,
+        };
+        orders_core::service::create_order(
+            &store,
+            &OrderId::parse(CANCELLED_ORDER)?,
+            to_cancel,
+            chrono::Utc::now(),
+        )
+        .await?;
         Ok(Self {
             endpoint: emulator.endpoint(),
             table: table.into(),
@@ -61,6 +78,9 @@ pub const BASELINE: &str = "orders-baseline";
 
 /// The user every working event acts for: the order the benchmark reads is theirs.
 const OWNER: &str = "bench-user";
+
+/// The order cancel-order's working event cancels.
+const CANCELLED_ORDER: &str = "bench-cancel";
 
 pub fn subjects() -> Vec<Subject> {
     let message = OrderMessage {
@@ -98,8 +118,8 @@ pub fn subjects() -> Vec<Subject> {
         },
         Subject {
             name: orders_blueprint::PROCESS_PAYMENT,
-            quick_event: json!({"order_id": "bench-1", "quantity": 2}),
-            working_event: json!({"order_id": "bench-1", "quantity": 2}),
+            quick_event: json!({"action": "charge", "order_id": "bench-1", "quantity": 2}),
+            working_event: json!({"action": "charge", "order_id": "bench-1", "quantity": 2}),
             intended: "ok",
         },
         Subject {
@@ -118,7 +138,96 @@ pub fn subjects() -> Vec<Subject> {
             working_event: get_order_request("bench-1", OWNER),
             intended: "200",
         },
+        Subject {
+            name: orders_blueprint::CANCEL_ORDER,
+            // A bad id is answered 400 with no read; a good one is read and cancelled by
+            // its owner with a conditional write (202), and found cancelled after (202).
+            quick_event: cancel_order_request("not an id", OWNER),
+            working_event: cancel_order_request(CANCELLED_ORDER, OWNER),
+            intended: "202",
+        },
+        Subject {
+            name: orders_blueprint::ORDER_EVENTS,
+            // An empty batch; a full one (ten writes of one order's life) to turn into
+            // events. It calls nothing: its cost is decoding the images.
+            quick_event: json!([]),
+            working_event: stream_batch(),
+            intended: "ok",
+        },
     ]
+}
+
+/// Ten stream records as the pipe hands them to order-events: an order's writes from
+/// its save to its hand-off, each status change and each write that changes none.
+fn stream_batch() -> Value {
+    use orders_core::{NewOrder, Order, OrderStatus};
+    let new = NewOrder {
+        user_id: UserId::parse(OWNER).expect("a user id"),
+        restaurant_id: "r".into(),
+        quantity: 2,
+        note: None,
+    };
+    let mut order = Order::received(
+        OrderId::parse("bench-1").expect("an order id"),
+        new,
+        chrono::Utc::now(),
+    );
+    let mut images = vec![order.clone()];
+    for n in 1..10u32 {
+        if n % 3 == 0 {
+            order.status =
+                [OrderStatus::PaymentOk, OrderStatus::SentToRestaurant][usize::from(n > 3)];
+            order.version += 1;
+        } else {
+            order.updated_at = chrono::Utc::now();
+        }
+        images.push(order.clone());
+    }
+    let image = |order: &Order| {
+        let item: serde_dynamo::Item = serde_dynamo::to_item(order).expect("an item");
+        serde_json::to_value(item).expect("DynamoDB JSON")
+    };
+    let records: Vec<Value> = images
+        .iter()
+        .enumerate()
+        .map(|(n, new)| {
+            let mut change = json!({
+                "Keys": {"order_id": {"S": "bench-1"}},
+                "NewImage": image(new),
+                "SequenceNumber": format!("{}", 100 + n),
+                "SizeBytes": 300,
+                "StreamViewType": "NEW_AND_OLD_IMAGES",
+            });
+            if n > 0 {
+                change["OldImage"] = image(&images[n - 1]);
+            }
+            json!({
+                "eventID": format!("e-{n}"),
+                "eventName": if n == 0 { "INSERT" } else { "MODIFY" },
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "us-east-1",
+                "dynamodb": change,
+            })
+        })
+        .collect();
+    Value::Array(records)
+}
+
+/// `POST /orders/{id}/cancel` as the proxy integration hands it to cancel-order.
+fn cancel_order_request(id: &str, user: &str) -> Value {
+    json!({
+        "resource": "/orders/{id}/cancel",
+        "path": format!("/orders/{id}/cancel"),
+        "httpMethod": "POST",
+        "pathParameters": {"id": id},
+        "requestContext": {
+            "httpMethod": "POST",
+            "resourcePath": "/orders/{id}/cancel",
+            "stage": "v1",
+            "authorizer": {"claims": {"sub": user, "token_use": "id"}},
+        },
+    })
 }
 
 /// `GET /orders/{id}` as API Gateway's proxy integration hands it to get-order once the
@@ -305,7 +414,10 @@ mod tests {
                 orders_blueprint::MANAGE_ORDER_STATE => fits::<manage_order_state::Request>(event),
                 orders_blueprint::PROCESS_PAYMENT => fits::<process_payment::Request>(event),
                 orders_blueprint::SEND_ORDER => fits::<send_order::Request>(event),
-                orders_blueprint::GET_ORDER => {
+                orders_blueprint::ORDER_EVENTS => {
+                    fits::<Vec<aws_lambda_events::event::dynamodb::EventRecord>>(event)
+                }
+                orders_blueprint::GET_ORDER | orders_blueprint::CANCEL_ORDER => {
                     fits::<aws_lambda_events::apigw::ApiGatewayProxyRequest>(event)
                         && fits::<aws_lambda_events::apigw::ApiGatewayProxyRequest>(
                             &subject.quick_event,

@@ -21,10 +21,11 @@ pub const INTEGRATION_TIMEOUT_MS: u32 = 29_000;
 pub const REQUEST_ID_HEADER: &str = "x-amz-apigw-id";
 
 /// The routes, each behind the Cognito authorizer: (method, resource path).
-pub const ROUTES: [(&str, &str); 3] = [
+pub const ROUTES: [(&str, &str); 4] = [
     ("POST", "/orders"),
     ("GET", "/orders"),
     ("GET", "/orders/{id}"),
+    ("POST", "/orders/{id}/cancel"),
 ];
 
 /// Where a new order can be read, relative to the host: the request's own path (with the

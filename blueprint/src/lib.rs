@@ -9,12 +9,14 @@ pub mod workflow;
 
 use orders_core::settings::env;
 
-/// The five functions, by the name of their crate (and of their zip).
+/// The seven functions, by the name of their crate (and of their zip).
 pub const START_ORDER: &str = "start-order";
 pub const MANAGE_ORDER_STATE: &str = "manage-order-state";
 pub const PROCESS_PAYMENT: &str = "process-payment";
 pub const SEND_ORDER: &str = "send-order";
 pub const GET_ORDER: &str = "get-order";
+pub const CANCEL_ORDER: &str = "cancel-order";
+pub const ORDER_EVENTS: &str = "order-events";
 
 /// A Lambda function's deployment settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +29,7 @@ pub struct FunctionSpec {
 }
 
 /// Rust functions start in milliseconds and run in a few MB: 128 MB suffices.
-pub const FUNCTIONS: [FunctionSpec; 5] = [
+pub const FUNCTIONS: [FunctionSpec; 7] = [
     FunctionSpec {
         name: START_ORDER,
         memory_mb: 128,
@@ -57,6 +59,19 @@ pub const FUNCTIONS: [FunctionSpec; 5] = [
         memory_mb: 128,
         timeout_seconds: 10,
         environment: &[env::ORDERS_TABLE],
+    },
+    FunctionSpec {
+        name: CANCEL_ORDER,
+        memory_mb: 128,
+        timeout_seconds: 10,
+        environment: &[env::ORDERS_TABLE],
+    },
+    // The pipe's enrichment: reads its batch, calls nothing.
+    FunctionSpec {
+        name: ORDER_EVENTS,
+        memory_mb: 128,
+        timeout_seconds: 10,
+        environment: &[],
     },
 ];
 
@@ -96,6 +111,36 @@ pub fn unsettled_executions_pattern(state_machine_arn: &str) -> String {
 /// dead-letter queue: its most attempts (185) over a day.
 pub const UNSETTLED_RETRY_ATTEMPTS: u32 = 185;
 pub const UNSETTLED_EVENT_AGE_SECONDS: u32 = 24 * 3600;
+
+/// The order events: the pipe from the table's stream to the bus, the bus's archive and
+/// its tap (`orders_core::events` holds the events' contract).
+pub mod events {
+    use orders_core::events::{DETAIL_TYPE, SOURCE};
+
+    /// Records per enrichment call: the bus takes at most ten entries a `PutEvents`, and a
+    /// pipe to a bus keeps its batches to that.
+    pub const PIPE_BATCH_SIZE: u32 = 10;
+    /// Attempts at a batch after its first failure before the pipe names it in its
+    /// dead-letter queue and moves on.
+    pub const PIPE_RETRY_ATTEMPTS: u32 = 10;
+    /// No age limit: a record is retried for as long as the stream keeps it (24 hours).
+    pub const PIPE_MAX_RECORD_AGE_SECONDS: i32 = -1;
+    /// From the oldest record the stream holds, so a pipe created after the table misses
+    /// none of its writes.
+    pub const STARTING_POSITION: &str = "TRIM_HORIZON";
+    /// How long the bus's archive keeps events for replay.
+    pub const ARCHIVE_RETENTION_DAYS: u32 = 30;
+
+    /// The pipe's filter: the writes (a deletion is never a status change).
+    pub fn pipe_filter() -> String {
+        serde_json::json!({"eventName": ["INSERT", "MODIFY"]}).to_string()
+    }
+
+    /// The tap rule's pattern: every order event.
+    pub fn tap_pattern() -> String {
+        serde_json::json!({"source": [SOURCE], "detail-type": [DETAIL_TYPE]}).to_string()
+    }
+}
 
 /// Records per consumer invocation.
 pub const BATCH_SIZE: u32 = 10;
@@ -198,6 +243,36 @@ impl Names {
     pub fn function(&self, function: &str) -> String {
         format!("{}-{function}", self.prefix)
     }
+
+    /// The orders event bus.
+    pub fn event_bus(&self) -> String {
+        format!("{}-orders", self.prefix)
+    }
+
+    /// Its archive (at most 48 characters).
+    pub fn event_archive(&self) -> String {
+        format!("{}-orders-archive", self.prefix)
+    }
+
+    /// The pipe from the table's stream to the bus.
+    pub fn events_pipe(&self) -> String {
+        format!("{}-events-pipe", self.prefix)
+    }
+
+    /// Where the pipe names the batches it gave up on.
+    pub fn events_dead_letter_queue(&self) -> String {
+        format!("{}-order-events-dlq", self.prefix)
+    }
+
+    /// The queue subscribed to every order event.
+    pub fn events_tap_queue(&self) -> String {
+        format!("{}-events-tap", self.prefix)
+    }
+
+    /// The rule that feeds it.
+    pub fn events_tap_rule(&self) -> String {
+        format!("{}-events-tap", self.prefix)
+    }
 }
 
 #[cfg(test)]
@@ -232,6 +307,10 @@ mod tests {
             names.dashboard(),
             names.user_pool(),
             names.user_pool_client(),
+            names.event_archive(),
+            names.events_pipe(),
+            names.events_dead_letter_queue(),
+            names.events_tap_queue(),
         ];
         all.extend(FUNCTIONS.iter().map(|f| names.function(f.name)));
         assert!(all.iter().all(|n| n.starts_with("orders-dev-")));

@@ -16,20 +16,27 @@ pub const PROCESS_PAYMENT_ARN: &str = "ProcessPaymentArn";
 pub const SEND_ORDER_ARN: &str = "SendOrderArn";
 pub const WAIT_SECONDS: &str = "WaitSeconds";
 pub const EXECUTION_TIMEOUT_SECONDS: &str = "ExecutionTimeoutSeconds";
+pub const CANCEL_CHECK_SECONDS: &str = "CancelCheckSeconds";
 
 /// Every placeholder the definition uses.
-pub const PLACEHOLDERS: [&str; 5] = [
+pub const PLACEHOLDERS: [&str; 6] = [
     MANAGE_ORDER_STATE_ARN,
     PROCESS_PAYMENT_ARN,
     SEND_ORDER_ARN,
     WAIT_SECONDS,
     EXECUTION_TIMEOUT_SECONDS,
+    CANCEL_CHECK_SECONDS,
 ];
+
+/// The longest nap of the wait: how late, at most, the workflow sees a cancel made during
+/// it (and so starts the refund). Each look is one manage-order-state invocation and two
+/// state transitions: a 30 s wait costs four looks.
+pub const CANCEL_CHECK_EVERY_SECONDS: u32 = 10;
 
 /// What an execution may spend beyond its wait: more than every task's every attempt at
 /// its timeout, and every pause between attempts, together (a test checks it against the
 /// definition). Past it the execution ends `TIMED_OUT`.
-pub const TASKS_BUDGET_SECONDS: u32 = 3600;
+pub const TASKS_BUDGET_SECONDS: u32 = 2 * 3600;
 
 /// The values that fill the placeholders.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +62,10 @@ impl Substitutions {
             ),
             (SEND_ORDER_ARN, Value::from(self.send_order_arn.as_str())),
             (WAIT_SECONDS, Value::from(self.wait_seconds.value())),
+            (
+                CANCEL_CHECK_SECONDS,
+                Value::from(CANCEL_CHECK_EVERY_SECONDS),
+            ),
             (
                 EXECUTION_TIMEOUT_SECONDS,
                 Value::from(self.execution_timeout_seconds()),
@@ -267,25 +278,37 @@ mod tests {
     }
 
     /// The longest the tasks can take: each task's every attempt at its timeout, and the
-    /// longest pause before each retry.
+    /// longest pause before each retry. Every task counts, on whichever path (more than any one path takes); the look
+    /// during the wait counts once per nap and once more.
     fn worst_case_task_seconds(document: &Value) -> f64 {
+        let wait = document["States"]["StartWaiting"]["Parameters"]["left"]
+            .as_f64()
+            .unwrap();
+        let looks = (wait / f64::from(CANCEL_CHECK_EVERY_SECONDS)).ceil() + 1.0;
         let mut total = 0.0;
-        for state in document["States"].as_object().unwrap().values() {
+        for (name, state) in document["States"].as_object().unwrap() {
             if state["Type"] != "Task" {
                 continue;
             }
-            let timeout = state["TimeoutSeconds"]
-                .as_f64()
-                .expect("every task has a timeout");
-            total += timeout;
-            for retrier in state["Retry"].as_array().into_iter().flatten() {
-                let attempts = retrier["MaxAttempts"].as_f64().unwrap_or(3.0);
-                let interval = retrier["IntervalSeconds"].as_f64().unwrap_or(1.0);
-                let backoff = retrier["BackoffRate"].as_f64().unwrap_or(2.0);
-                let cap = retrier["MaxDelaySeconds"].as_f64().unwrap_or(f64::INFINITY);
-                for attempt in 0..attempts as i32 {
-                    total += timeout + (interval * backoff.powi(attempt)).min(cap);
-                }
+            let times = if name == "WatchForCancel" { looks } else { 1.0 };
+            total += times * worst_case_of(state);
+        }
+        total
+    }
+
+    /// One task's attempts at its timeout and its pauses before each retry.
+    fn worst_case_of(state: &Value) -> f64 {
+        let timeout = state["TimeoutSeconds"]
+            .as_f64()
+            .expect("every task has a timeout");
+        let mut total = timeout;
+        for retrier in state["Retry"].as_array().into_iter().flatten() {
+            let attempts = retrier["MaxAttempts"].as_f64().unwrap_or(3.0);
+            let interval = retrier["IntervalSeconds"].as_f64().unwrap_or(1.0);
+            let backoff = retrier["BackoffRate"].as_f64().unwrap_or(2.0);
+            let cap = retrier["MaxDelaySeconds"].as_f64().unwrap_or(f64::INFINITY);
+            for attempt in 0..attempts as i32 {
+                total += timeout + (interval * backoff.powi(attempt)).min(cap);
             }
         }
         total
@@ -299,7 +322,7 @@ mod tests {
             f64::from(TASKS_BUDGET_SECONDS) > tasks,
             "the budget {TASKS_BUDGET_SECONDS} s is under the tasks' worst case {tasks} s"
         );
-        let wait = document["States"]["WaitForPayment"]["Seconds"]
+        let wait = document["States"]["StartWaiting"]["Parameters"]["left"]
             .as_u64()
             .unwrap();
         assert_eq!(
@@ -313,7 +336,11 @@ mod tests {
         let text = render(&substitutions()).unwrap();
         assert!(!text.contains("${"));
         let document = rendered();
-        assert_eq!(document["States"]["WaitForPayment"]["Seconds"], 30);
+        assert_eq!(document["States"]["StartWaiting"]["Parameters"]["left"], 30);
+        assert_eq!(
+            document["States"]["WatchForCancel"]["Parameters"]["Payload"]["every"],
+            CANCEL_CHECK_EVERY_SECONDS
+        );
         assert_eq!(
             document["States"]["ProcessPayment"]["Parameters"]["FunctionName"],
             "arn:aws:lambda:eu-west-1:123456789012:function:pay"
@@ -321,7 +348,7 @@ mod tests {
     }
 
     #[test]
-    fn every_task_retries_transient_errors_and_catches_everything_into_mark_failed() {
+    fn every_task_retries_transient_errors_and_catches_everything() {
         let document = rendered();
         for (name, state) in document["States"].as_object().unwrap() {
             if state["Type"] != "Task" {
@@ -347,15 +374,57 @@ mod tests {
                 !retried.contains(&"IllegalTransition"),
                 "{name}: permanent errors are not retried"
             );
-            let catch = &state["Catch"][0];
-            assert_eq!(catch["ErrorEquals"][0], "States.ALL", "{name}");
-            let expected = if name == "MarkFailed" {
-                "OrderFailed"
-            } else {
-                "MarkFailed"
+            assert!(
+                !retried.contains(&"OrderCancelled"),
+                "{name}: a cancel is compensated, not retried"
+            );
+            // States.ALL comes last (Step Functions requires it), after a cancel's catcher.
+            let catchers = state["Catch"].as_array().unwrap();
+            let last = catchers.last().unwrap();
+            assert_eq!(
+                last["ErrorEquals"],
+                serde_json::json!(["States.ALL"]),
+                "{name}"
+            );
+            let expected = match name.as_str() {
+                "MarkFailed" => "OrderFailed",
+                "Refund" => "MarkRefundFailed",
+                "MarkRefunded" | "MarkCancelled" | "MarkRefundFailed" => "CancelNotSettled",
+                _ => "MarkFailed",
             };
-            assert_eq!(catch["Next"], expected, "{name}");
+            assert_eq!(last["Next"], expected, "{name}");
         }
+    }
+
+    #[test]
+    fn every_step_before_the_hand_off_turns_a_cancel_into_the_compensation() {
+        let document = rendered();
+        let states = document["States"].as_object().unwrap();
+        let watching: BTreeSet<&str> = states
+            .iter()
+            .filter(|(_, state)| {
+                state["Catch"].as_array().is_some_and(|catchers| {
+                    catchers.iter().any(|c| {
+                        c["ErrorEquals"] == serde_json::json!(["OrderCancelled"])
+                            && c["Next"] == "Charged?"
+                    })
+                })
+            })
+            .map(|(name, _)| name.as_str())
+            .collect();
+        // Every task that reads or writes the order before MarkSent; process-payment
+        // touches no order (the next look after it sees the cancel).
+        assert_eq!(
+            watching,
+            BTreeSet::from([
+                "SaveOrder",
+                "WatchForCancel",
+                "MarkPaid",
+                "MarkPaymentFailed",
+                "SendOrder",
+                "MarkFailed",
+            ])
+        );
     }
 
     #[test]
@@ -369,7 +438,15 @@ mod tests {
             .collect();
         assert_eq!(
             ends,
-            BTreeSet::from(["MarkPaymentFailed", "MarkSent", "OrderFailed"])
+            BTreeSet::from([
+                "CancelNotSettled",
+                "MarkCancelled",
+                "MarkPaymentFailed",
+                "MarkRefunded",
+                "MarkSent",
+                "OrderFailed",
+                "RefundFailed",
+            ])
         );
         for (name, status) in [
             ("MarkSent", "SENT_TO_RESTAURANT"),

@@ -92,10 +92,23 @@ pub const REPLACED_ON: &[(&str, &[&str])] = &[
         &["restApiId", "responseType"],
     ),
     ("aws:cloudwatch/dashboard:Dashboard", &["dashboardName"]),
-    ("aws:cloudwatch/eventRule:EventRule", &["name"]),
+    (
+        "aws:cloudwatch/eventRule:EventRule",
+        &["name", "eventBusName"],
+    ),
     (
         "aws:cloudwatch/eventTarget:EventTarget",
-        &["rule", "targetId"],
+        &["rule", "targetId", "eventBusName"],
+    ),
+    ("aws:cloudwatch/eventBus:EventBus", &["name"]),
+    (
+        "aws:cloudwatch/eventArchive:EventArchive",
+        &["name", "eventSourceArn"],
+    ),
+    ("aws:pipes/pipe:Pipe", &["name", "source"]),
+    (
+        "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+        &["name", "logGroupName"],
     ),
     ("aws:sqs/queuePolicy:QueuePolicy", &["queueUrl"]),
     (

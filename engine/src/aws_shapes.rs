@@ -68,13 +68,40 @@ pub fn created(
             name
         }
         "aws:dynamodb/table:Table" => {
+            let arn = format!("arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}");
+            // A stream's ARN is the table's with the stream's label, the time it was
+            // enabled; a fixed label keeps plans reproducible.
+            if inputs.get("streamEnabled") == Some(&Value::Bool(true)) {
+                set("streamArn", format!("{arn}/stream/2026-01-01T00:00:00.000"));
+            }
+            set("arn", arn);
+            set("name", name.clone());
+            name
+        }
+        "aws:cloudwatch/eventBus:EventBus" => {
             set(
                 "arn",
-                format!("arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}"),
+                format!("arn:aws:events:{region}:{ACCOUNT}:event-bus/{name}"),
             );
             set("name", name.clone());
             name
         }
+        "aws:cloudwatch/eventArchive:EventArchive" => {
+            set(
+                "arn",
+                format!("arn:aws:events:{region}:{ACCOUNT}:archive/{name}"),
+            );
+            name
+        }
+        "aws:pipes/pipe:Pipe" => {
+            set(
+                "arn",
+                format!("arn:aws:pipes:{region}:{ACCOUNT}:pipe/{name}"),
+            );
+            set("name", name.clone());
+            name
+        }
+        "aws:cloudwatch/logMetricFilter:LogMetricFilter" => name,
         "aws:sns/topic:Topic" => {
             let arn = format!("arn:aws:sns:{region}:{ACCOUNT}:{name}");
             set("arn", arn.clone());
@@ -155,13 +182,19 @@ pub fn created(
             );
             name
         }
+        // A rule of a custom bus has the bus in its ARN and its id.
         "aws:cloudwatch/eventRule:EventRule" => {
+            let bus = input("eventBusName");
+            let path = match bus.as_str() {
+                "" | "default" => name.clone(),
+                bus => format!("{bus}/{name}"),
+            };
             set(
                 "arn",
-                format!("arn:aws:events:{region}:{ACCOUNT}:rule/{name}"),
+                format!("arn:aws:events:{region}:{ACCOUNT}:rule/{path}"),
             );
             set("name", name.clone());
-            name
+            path
         }
         // A target is known by its rule and its id in the rule.
         "aws:cloudwatch/eventTarget:EventTarget" => {

@@ -24,12 +24,14 @@ const STACK: &str = "dev";
 const PASSPHRASE: &str = "engine-lifecycle-passphrase";
 /// Set as a secret: it must never appear in the state in plain text.
 const SECRET_EMAIL: &str = "orders-engine-test@example.com";
-const FUNCTIONS: [&str; 5] = [
+const FUNCTIONS: [&str; 7] = [
     "start-order",
     "manage-order-state",
     "process-payment",
     "send-order",
     "get-order",
+    "cancel-order",
+    "order-events",
 ];
 
 struct Harness {
@@ -603,7 +605,10 @@ fn change_the_wait(h: &mut Harness, laptop: &Path) -> WaitChange {
         .and_then(|r| r["inputs"]["definition"].as_str().map(str::to_owned))
         .expect("the state machine is live");
     let definition: Value = serde_json::from_str(&definition).unwrap();
-    assert_eq!(definition["States"]["WaitForPayment"]["Seconds"], json!(5));
+    assert_eq!(
+        definition["States"]["StartWaiting"]["Parameters"]["left"],
+        json!(5)
+    );
     WaitChange {
         plan,
         updates,

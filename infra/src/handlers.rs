@@ -1,5 +1,6 @@
-//! The five functions, each with what it reads from its environment and what its role may
-//! do: the workflow's three tasks, the queue's consumer and the API's reader.
+//! The seven functions, each with what it reads from its environment and what its role may
+//! do: the workflow's three tasks, the queue's consumer, the API's reader and its
+//! canceller, and the events pipe's enrichment.
 
 use crate::artifacts::{self, Artifact};
 use crate::aws::lambda::event_source_mapping;
@@ -12,18 +13,21 @@ use crate::table::Table;
 use crate::workflow::TaskFunctions;
 use anyhow::Result;
 use orders_blueprint::{
-    BATCH_SIZE, GET_ORDER, MANAGE_ORDER_STATE, Names, PROCESS_PAYMENT, SEND_ORDER, START_ORDER,
+    BATCH_SIZE, CANCEL_ORDER, GET_ORDER, MANAGE_ORDER_STATE, Names, ORDER_EVENTS, PROCESS_PAYMENT,
+    SEND_ORDER, START_ORDER,
 };
 use orders_core::settings::env;
 use pulumi_gestalt_rust::{Context, Output};
 use std::path::Path;
 
-const FUNCTIONS: [&str; 5] = [
+const FUNCTIONS: [&str; 7] = [
     START_ORDER,
     MANAGE_ORDER_STATE,
     PROCESS_PAYMENT,
     SEND_ORDER,
     GET_ORDER,
+    CANCEL_ORDER,
+    ORDER_EVENTS,
 ];
 
 /// Every function's archive, built for the stack's architecture.
@@ -126,7 +130,7 @@ pub fn workflow_tasks(site: &Site, table: &Table, topics: &Topics) -> Result<Tas
     )?;
     let process_payment = site.function(
         PROCESS_PAYMENT,
-        "Simulates a payment with a configurable success rate",
+        "Simulates a payment with a configurable success rate, and its refund",
         vec![(
             env::PAYMENT_SUCCESS_PROBABILITY,
             Output::new(site.config.payment_success_probability.to_string()),
@@ -224,5 +228,32 @@ pub fn order_reader(site: &Site, table: &Table) -> Result<Function> {
                 ],
             ),
         ],
+    )
+}
+
+/// cancel-order, behind `POST /orders/{id}/cancel`: reads an order and cancels it with one
+/// conditional write.
+pub fn order_canceller(site: &Site, table: &Table) -> Result<Function> {
+    site.function(
+        CANCEL_ORDER,
+        "Answers POST /orders/{id}/cancel",
+        vec![(env::ORDERS_TABLE, table.name.clone())],
+        vec![Grant::new(
+            "CancelOrders",
+            &["dynamodb:GetItem", "dynamodb:UpdateItem"],
+            vec![table.arn.clone()],
+        )],
+    )
+}
+
+/// order-events, the enrichment of the pipe from the table's stream to the orders bus: it
+/// turns a batch of stream records into events, and touches nothing but its logs (the pipe
+/// reads the stream and puts the events on the bus).
+pub fn events_enrichment(site: &Site) -> Result<Function> {
+    site.function(
+        ORDER_EVENTS,
+        "Turns the orders table's stream records into order events",
+        vec![],
+        vec![],
     )
 }

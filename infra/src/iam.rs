@@ -30,6 +30,10 @@ pub const DELIVER_LOGS: &[&str] = &[
 ];
 /// Listing log groups is account-wide by nature.
 pub const LIST_LOG_GROUPS: &[&str] = &["logs:DescribeLogGroups"];
+/// Listing DynamoDB streams is account-wide by nature (it takes no stream; EventBridge
+/// Pipes asks for it with the three stream reads: "Event source permissions for Amazon
+/// EventBridge Pipes").
+pub const LIST_STREAMS: &[&str] = &["dynamodb:ListStreams"];
 
 /// Whether AWS accepts `action` only on "*" (it is in one of the lists above).
 pub fn wildcard_only(action: &str) -> bool {
@@ -38,6 +42,7 @@ pub fn wildcard_only(action: &str) -> bool {
         READ_SAMPLING_RULES,
         DELIVER_LOGS,
         LIST_LOG_GROUPS,
+        LIST_STREAMS,
     ]
     .iter()
     .any(|actions| actions.contains(&action))
@@ -189,6 +194,7 @@ mod tests {
             READ_SAMPLING_RULES,
             DELIVER_LOGS,
             LIST_LOG_GROUPS,
+            LIST_STREAMS,
         ] {
             assert!(actions.iter().all(|a| !a.contains('*') && wildcard_only(a)));
         }

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod artifacts;
 pub mod config;
+pub mod events;
 pub mod functions;
 pub mod handlers;
 pub mod iam;
@@ -34,7 +35,7 @@ use pulumi_gestalt_rust::Context;
 use std::path::PathBuf;
 
 /// The stack outputs.
-pub const OUTPUTS: [&str; 11] = [
+pub const OUTPUTS: [&str; 13] = [
     "apiUrl",
     "tableName",
     "queueUrl",
@@ -46,6 +47,8 @@ pub const OUTPUTS: [&str; 11] = [
     "unsettledDlqUrl",
     "userPoolId",
     "userPoolClientId",
+    "eventBusName",
+    "eventsTapQueueUrl",
 ];
 
 pub fn program(ctx: &Context) -> Result<()> {
@@ -68,7 +71,8 @@ pub fn program(ctx: &Context) -> Result<()> {
 
     // The workflow, its task functions, and what settles an execution that ends unsettled.
     let tasks = handlers::workflow_tasks(&site, &table, &topics)?;
-    let state_machine_arn = workflow::create(ctx, &names, &config, &tasks.arns())?;
+    let workflow = workflow::create(ctx, &names, &config, &tasks.arns())?;
+    let state_machine_arn = workflow.arn;
     let unsettled_dlq_url = unsettled::create(
         ctx,
         &names,
@@ -82,8 +86,10 @@ pub fn program(ctx: &Context) -> Result<()> {
     let queues = queue::create(ctx, &names);
     handlers::queue_consumer(&site, &queues, &state_machine_arn)?;
 
-    // The API in front of it all: sign-in, writes to the queue, reads through get-order.
+    // The API in front of it all: sign-in, writes to the queue, reads through get-order,
+    // cancels through cancel-order.
     let get_order = handlers::order_reader(&site, &table)?;
+    let cancel_order = handlers::order_canceller(&site, &table)?;
     let users = users::create(ctx, &names, &config);
     let api_url = api::create(
         ctx,
@@ -93,9 +99,14 @@ pub fn program(ctx: &Context) -> Result<()> {
             queue_arn: &queues.queue_arn,
             queue_name: names.queue(),
             get_order: &get_order,
+            cancel_order: &cancel_order,
             user_pool_arn: &users.user_pool_arn,
         },
     );
+
+    // Every committed status change, on the orders event bus.
+    let enrichment = handlers::events_enrichment(&site)?;
+    let events = events::create(ctx, &names, &table, &enrichment);
 
     // Alarms and a dashboard over all of it.
     monitoring::create(
@@ -104,6 +115,7 @@ pub fn program(ctx: &Context) -> Result<()> {
         monitoring::Watched {
             region: &config.region,
             state_machine_arn: &state_machine_arn,
+            workflow_log_group: &workflow.log_group_name,
             stage: api::stage::STAGE,
             alarm_topic_arn: &topics.alarms_arn,
         },
@@ -120,5 +132,7 @@ pub fn program(ctx: &Context) -> Result<()> {
     ctx.add_export("unsettledDlqUrl", &unsettled_dlq_url);
     ctx.add_export("userPoolId", &users.user_pool_id);
     ctx.add_export("userPoolClientId", &users.client_id);
+    ctx.add_export("eventBusName", &events.bus_name);
+    ctx.add_export("eventsTapQueueUrl", &events.tap_queue_url);
     Ok(())
 }

@@ -2,9 +2,13 @@
 //! the alarms topic, and says in its description what to do (the README's runbook says
 //! more). Metric names and dimensions are the ones each service publishes: `AWS/States`
 //! (by `StateMachineArn`), `AWS/Lambda` (by `FunctionName`), `AWS/ApiGateway` (by `ApiName`
-//! and `Stage`) and `AWS/SQS` (by `QueueName`).
+//! and `Stage`), `AWS/SQS` (by `QueueName`), `AWS/EventBridge/Pipes` (by `PipeName`) and
+//! `AWS/Events` (by `EventBusName` and `RuleName` on a custom bus) ("Logging and monitoring
+//! Amazon EventBridge Pipes"; "Monitoring Amazon EventBridge"). One is the stack's own: a
+//! metric filter on the workflow's execution log counts the refunds that failed for good.
 
-use crate::aws::cloudwatch::{dashboard, metric_alarm};
+use crate::aws::cloudwatch::{dashboard, log_metric_filter, metric_alarm};
+use crate::aws::types::cloudwatch::LogMetricFilterMetricTransformation;
 use crate::outputs::all;
 use orders_blueprint::{FUNCTIONS, Names};
 use pulumi_gestalt_rust::{Context, Output};
@@ -14,6 +18,18 @@ use std::collections::HashMap;
 /// Seconds a message may wait in a dead-letter queue before its age alarms: someone should
 /// have looked within the hour.
 pub const DEAD_LETTER_AGE_ALARM_SECONDS: f64 = 3600.0;
+
+/// The stack's own metrics.
+pub const NAMESPACE: &str = "ServerlessOrders";
+/// Refunds of cancelled orders that failed for good (each ends its execution with the
+/// workflow's `RefundFailed`).
+pub const REFUNDS_FAILED: &str = "RefundsFailed";
+
+/// The execution-log lines of a refund that failed for good: Step Functions logs an
+/// execution's end as `ExecutionFailed` with the Fail state's error in `details.error`.
+pub fn refund_failed_pattern() -> String {
+    r#"{ ($.type = "ExecutionFailed") && ($.details.error = "RefundFailed") }"#.to_owned()
+}
 
 /// One alarm: on `metric` of `namespace` for `dimensions`, above `threshold` over
 /// `period_seconds` (`statistic`).
@@ -32,6 +48,8 @@ pub struct Alarm {
 pub struct Watched<'a> {
     pub region: &'a str,
     pub state_machine_arn: &'a Output<String>,
+    /// The workflow's execution log group.
+    pub workflow_log_group: &'a Output<String>,
     pub stage: &'a str,
     pub alarm_topic_arn: &'a Output<String>,
 }
@@ -52,6 +70,13 @@ pub fn alarms(names: &Names, watched: &Watched) -> Vec<Alarm> {
             "unsettled-dlq-alarm",
             "An execution ended unsettled and manage-order-state could not take the news for a \
              day: its order may not be final. Read the event in this queue and settle the order.",
+        ),
+        (
+            names.events_dead_letter_queue(),
+            "events-dlq-alarm",
+            "The events pipe gave up on a batch of the orders table's stream: those order \
+             events were not published. The message names the stream and sequence numbers; \
+             read them (within the stream's 24 hours) and publish the events again.",
         ),
     ] {
         alarms.push(Alarm {
@@ -109,6 +134,49 @@ pub fn alarms(names: &Names, watched: &Watched) -> Vec<Alarm> {
         }
     }
     alarms.push(Alarm {
+        logical_name: "alarm-events-pipe-failed".into(),
+        name: format!("{}-failed", names.events_pipe()),
+        description: "The events pipe failed to deliver a batch (enrichment or bus); it retries, \
+                      then dead-letters it (read order-events' log group)."
+            .into(),
+        namespace: "AWS/EventBridge/Pipes",
+        metric: "ExecutionFailed",
+        dimensions: vec![("PipeName", Output::new(names.events_pipe()))],
+        statistic: "Sum",
+        threshold: 0.0,
+        period_seconds: 300,
+    });
+    alarms.push(Alarm {
+        logical_name: "alarm-events-tap-failed".into(),
+        name: format!("{}-failed-invocations", names.events_tap_rule()),
+        description: "EventBridge could not deliver order events to the tap queue for good \
+                      (check the queue's policy)."
+            .into(),
+        namespace: "AWS/Events",
+        metric: "FailedInvocations",
+        dimensions: vec![
+            ("EventBusName", Output::new(names.event_bus())),
+            ("RuleName", Output::new(names.events_tap_rule())),
+        ],
+        statistic: "Sum",
+        threshold: 0.0,
+        period_seconds: 300,
+    });
+    alarms.push(Alarm {
+        logical_name: "alarm-refunds-failed".into(),
+        name: format!("{}-refunds-failed", names.state_machine()),
+        description: "The refund of a cancelled order failed for good: the order records it \
+                      (refund_failure) and the customer was told staff will refund them. Refund \
+                      the payment named on the order by hand."
+            .into(),
+        namespace: NAMESPACE,
+        metric: REFUNDS_FAILED,
+        dimensions: vec![],
+        statistic: "Sum",
+        threshold: 0.0,
+        period_seconds: 300,
+    });
+    alarms.push(Alarm {
         logical_name: "alarm-api-5xx".into(),
         name: format!("{}-5xx", names.api()),
         description: "The API answered 5xx: the queue refused or did not answer, or get-order \
@@ -130,6 +198,7 @@ pub fn alarms(names: &Names, watched: &Watched) -> Vec<Alarm> {
             names.unsettled_dead_letter_queue(),
             "alarm-unsettled-dlq-age",
         ),
+        (names.events_dead_letter_queue(), "alarm-events-dlq-age"),
     ] {
         alarms.push(Alarm {
             logical_name: logical.into(),
@@ -206,14 +275,37 @@ pub fn dashboard_body(names: &Names, region: &str, stage: &str, state_machine_ar
             widget("Dead letters", vec![
                 queue("ApproximateNumberOfMessagesVisible", names.dead_letter_queue()),
                 queue("ApproximateNumberOfMessagesVisible", names.unsettled_dead_letter_queue()),
+                queue("ApproximateNumberOfMessagesVisible", names.events_dead_letter_queue()),
             ], 0, 18),
+            widget("Order events and refunds", vec![
+                json!(["AWS/EventBridge/Pipes", "EventCount", "PipeName", names.events_pipe(), {"stat": "Sum"}]),
+                json!(["AWS/EventBridge/Pipes", "ExecutionFailed", "PipeName", names.events_pipe(), {"stat": "Sum"}]),
+                json!(["AWS/Events", "FailedInvocations", "EventBusName", names.event_bus(), "RuleName", names.events_tap_rule(), {"stat": "Sum"}]),
+                json!([NAMESPACE, REFUNDS_FAILED, {"stat": "Sum"}]),
+            ], 12, 18),
         ],
     })
     .to_string()
 }
 
-/// Creates the alarms and the dashboard.
+/// Creates the alarms, the metric they need of the workflow's log, and the dashboard.
 pub fn create(ctx: &Context, names: &Names, watched: Watched) {
+    log_metric_filter::create(
+        ctx,
+        "refunds-failed-metric",
+        log_metric_filter::LogMetricFilterArgs::builder()
+            .name(format!("{}-refunds-failed", names.state_machine()))
+            .log_group_name(watched.workflow_log_group.clone())
+            .pattern(refund_failed_pattern())
+            .metric_transformation(
+                LogMetricFilterMetricTransformation::builder()
+                    .name(REFUNDS_FAILED.to_string())
+                    .namespace(NAMESPACE.to_string())
+                    .value("1".to_string())
+                    .build_struct(),
+            )
+            .build_struct(),
+    );
     for alarm in alarms(names, &watched) {
         let dimensions = all(alarm
             .dimensions

@@ -1,5 +1,6 @@
 //! The Orders table: on demand, point-in-time recovery, encrypted at rest, with an index of
-//! each user's orders by creation time (what `GET /orders` reads).
+//! each user's orders by creation time (what `GET /orders` reads) and a stream of its
+//! writes (what the order events come from).
 
 use crate::aws::dynamodb::table;
 use crate::aws::types::dynamodb::{
@@ -12,6 +13,8 @@ use pulumi_gestalt_rust::{Context, Output};
 pub struct Table {
     pub arn: Output<String>,
     pub name: Output<String>,
+    /// Its stream of every write, old and new item (what the order events come from).
+    pub stream_arn: Output<String>,
 }
 
 pub fn create(ctx: &Context, names: &Names) -> Table {
@@ -55,11 +58,16 @@ pub fn create(ctx: &Context, names: &Names) -> Table {
                     .enabled(true)
                     .build_struct(),
             )
+            // Every committed write, with the item before and after it: the order events
+            // are derived from it (`events`).
+            .stream_enabled(true)
+            .stream_view_type("NEW_AND_OLD_IMAGES")
             .build_struct(),
     );
     Table {
         arn: table.arn,
         name: table.name,
+        stream_arn: table.stream_arn,
     }
 }
 

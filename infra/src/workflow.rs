@@ -17,12 +17,18 @@ pub struct TaskFunctions {
     pub send_order_arn: Output<String>,
 }
 
+/// The state machine, and the log group of its executions.
+pub struct Workflow {
+    pub arn: Output<String>,
+    pub log_group_name: Output<String>,
+}
+
 pub fn create(
     ctx: &Context,
     names: &Names,
     config: &StackConfig,
     tasks: &TaskFunctions,
-) -> Result<Output<String>> {
+) -> Result<Workflow> {
     let wait_seconds = config.wait_seconds;
     // Render once with stand-in ARNs, so a broken definition fails here with its reason
     // instead of inside an output callback.
@@ -108,5 +114,8 @@ pub fn create(
             )
             .build_struct(),
     );
-    Ok(machine.arn)
+    Ok(Workflow {
+        arn: machine.arn,
+        log_group_name: log_group.name,
+    })
 }

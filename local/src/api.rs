@@ -75,6 +75,7 @@ pub fn router(api: Arc<Api>) -> Router {
     Router::new()
         .route("/orders", post(create_order).get(list_orders))
         .route("/orders/{id}", get(read_order))
+        .route("/orders/{id}/cancel", post(cancel_order))
         // Every route is behind the authorizer; an unknown route is answered before it, as
         // API Gateway matches the route first.
         .route_layer(middleware::from_fn_with_state(
@@ -270,8 +271,21 @@ async fn list_orders(
     from_lambda(get_order::handle(&api.store, &request).await)
 }
 
-/// The event API Gateway's proxy integration gives get-order for `resource`, with the
-/// authorizer's claims.
+async fn cancel_order(
+    State(api): State<Arc<Api>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(throttled) = api.throttle.refuse("POST /orders/{id}/cancel") {
+        return throttled;
+    }
+    let mut request = proxy_request(cancel_order::CANCEL_RESOURCE, &caller);
+    request.path_parameters.insert("id".into(), id);
+    from_lambda(cancel_order::handle(&api.store, &request, chrono::Utc::now()).await)
+}
+
+/// The event API Gateway's proxy integration gives get-order (or cancel-order) for
+/// `resource`, with the authorizer's claims.
 fn proxy_request(resource: &str, caller: &Caller) -> ApiGatewayProxyRequest {
     let mut request = ApiGatewayProxyRequest::default();
     request.resource = Some(resource.into());

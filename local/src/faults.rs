@@ -191,7 +191,7 @@ mod tests {
     fn payment(quantity: u8) -> Invocation {
         call(
             "process-payment",
-            &format!(r#"{{"order_id": "o-1", "quantity": {quantity}}}"#),
+            &format!(r#"{{"action": "charge", "order_id": "o-1", "quantity": {quantity}}}"#),
         )
     }
 

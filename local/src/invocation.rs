@@ -8,8 +8,11 @@
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use orders_aws::HandlerError;
-use orders_blueprint::{GET_ORDER, MANAGE_ORDER_STATE, PROCESS_PAYMENT, SEND_ORDER, START_ORDER};
-use orders_core::{Dispatch, Order, Payment};
+use orders_blueprint::{
+    CANCEL_ORDER, GET_ORDER, MANAGE_ORDER_STATE, ORDER_EVENTS, PROCESS_PAYMENT, SEND_ORDER,
+    START_ORDER,
+};
+use orders_core::Dispatch;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -23,6 +26,8 @@ pub enum Invocation {
     ProcessPayment(process_payment::Request),
     SendOrder(send_order::Request),
     GetOrder(Box<ApiGatewayProxyRequest>),
+    CancelOrder(Box<ApiGatewayProxyRequest>),
+    OrderEvents(Vec<aws_lambda_events::event::dynamodb::EventRecord>),
 }
 
 /// What a function answered; serialised, it is the Invoke API's response body.
@@ -30,8 +35,9 @@ pub enum Invocation {
 #[serde(untagged)]
 pub enum Answer {
     Batch(SqsBatchResponse),
-    Order(Box<Order>),
-    Payment(Payment),
+    OrderState(manage_order_state::Output),
+    Payment(process_payment::Answer),
+    Events(Vec<orders_core::events::OrderEvent>),
     Dispatch(Dispatch),
     Http(Box<ApiGatewayProxyResponse>),
 }
@@ -52,6 +58,8 @@ impl Invocation {
             PROCESS_PAYMENT => Self::ProcessPayment(parse(payload)?),
             SEND_ORDER => Self::SendOrder(parse(payload)?),
             GET_ORDER => Self::GetOrder(Box::new(parse(payload)?)),
+            CANCEL_ORDER => Self::CancelOrder(Box::new(parse(payload)?)),
+            ORDER_EVENTS => Self::OrderEvents(parse(payload)?),
             other => {
                 return Err(HandlerError {
                     name: "ResourceNotFoundException",
@@ -69,17 +77,21 @@ impl Invocation {
             Self::ProcessPayment(_) => PROCESS_PAYMENT,
             Self::SendOrder(_) => SEND_ORDER,
             Self::GetOrder(_) => GET_ORDER,
+            Self::CancelOrder(_) => CANCEL_ORDER,
+            Self::OrderEvents(_) => ORDER_EVENTS,
         }
     }
 
     /// The order this call is about; a batch of queue messages is about several.
     pub fn order_id(&self) -> Option<&str> {
         match self {
-            Self::StartOrder(_) => None,
+            Self::StartOrder(_) | Self::OrderEvents(_) => None,
             Self::ManageOrderState(input) => Some(input.order_id()),
-            Self::ProcessPayment(request) => Some(request.order_id.as_str()),
+            Self::ProcessPayment(request) => Some(request.order_id().as_str()),
             Self::SendOrder(request) => Some(request.order_id.as_str()),
-            Self::GetOrder(request) => request.path_parameters.get("id").map(String::as_str),
+            Self::GetOrder(request) | Self::CancelOrder(request) => {
+                request.path_parameters.get("id").map(String::as_str)
+            }
         }
     }
 
@@ -95,13 +107,16 @@ mod tests {
 
     #[test]
     fn a_payload_parses_into_its_functions_input_or_is_refused() {
-        let payment =
-            Invocation::parse(PROCESS_PAYMENT, br#"{"order_id":"o-1","quantity":3}"#).unwrap();
+        let payment = Invocation::parse(
+            PROCESS_PAYMENT,
+            br#"{"action":"charge","order_id":"o-1","quantity":3}"#,
+        )
+        .unwrap();
         assert_eq!(payment.function(), PROCESS_PAYMENT);
         assert_eq!(payment.order_id(), Some("o-1"));
         assert_eq!(
             payment.to_json(),
-            serde_json::json!({"order_id": "o-1", "quantity": 3})
+            serde_json::json!({"action": "charge", "order_id": "o-1", "quantity": 3})
         );
 
         let refused = Invocation::parse(SEND_ORDER, br#"{"order":"o-1"}"#).unwrap_err();

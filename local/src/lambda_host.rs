@@ -80,8 +80,19 @@ impl Functions {
         input: manage_order_state::Input,
     ) -> Result<Order, HandlerError> {
         match self.call(Invocation::ManageOrderState(input)).await? {
-            Answer::Order(order) => Ok(*order),
+            Answer::OrderState(manage_order_state::Output::Order(order)) => Ok(*order),
             other => Err(unexpected(other, orders_blueprint::MANAGE_ORDER_STATE)),
+        }
+    }
+
+    /// order-events on a batch of the table's stream records: the events to publish.
+    pub async fn order_events(
+        &self,
+        records: Vec<aws_lambda_events::event::dynamodb::EventRecord>,
+    ) -> Result<Vec<orders_core::events::OrderEvent>, HandlerError> {
+        match self.call(Invocation::OrderEvents(records)).await? {
+            Answer::Events(events) => Ok(events),
+            other => Err(unexpected(other, orders_blueprint::ORDER_EVENTS)),
         }
     }
 
@@ -134,7 +145,7 @@ impl Functions {
         let now = Utc::now();
         match invocation {
             Invocation::ManageOrderState(input) => {
-                let order = manage_order_state::handle_input(
+                let output = manage_order_state::handle_input(
                     &self.store,
                     &self.notifier,
                     input.clone(),
@@ -142,13 +153,13 @@ impl Functions {
                 )
                 .await
                 .map_err(HandlerError::from);
-                progress::order_state(&input, &order);
-                Ok(Answer::Order(Box::new(order?)))
+                progress::order_state(&input, &output);
+                Ok(Answer::OrderState(output?))
             }
             Invocation::ProcessPayment(request) => {
-                let payment = process_payment::handle(&self.payments, request.clone()).await?;
-                progress::payment(&request.order_id, &payment);
-                Ok(Answer::Payment(payment))
+                let answer = process_payment::handle(&self.payments, request.clone()).await?;
+                progress::payment(request.order_id(), &answer);
+                Ok(Answer::Payment(answer))
             }
             Invocation::SendOrder(request) => {
                 let dispatch =
@@ -162,6 +173,10 @@ impl Functions {
             Invocation::GetOrder(request) => Ok(Answer::Http(Box::new(
                 get_order::handle(&self.store, &request).await,
             ))),
+            Invocation::CancelOrder(request) => Ok(Answer::Http(Box::new(
+                cancel_order::handle(&self.store, &request, now).await,
+            ))),
+            Invocation::OrderEvents(records) => Ok(Answer::Events(order_events::handle(records)?)),
         }
     }
 

@@ -13,6 +13,7 @@ mod consumer;
 mod faults;
 mod invocation;
 mod lambda_host;
+mod pipe;
 mod progress;
 mod provision;
 mod watcher;
@@ -135,6 +136,18 @@ async fn run() -> anyhow::Result<()> {
         }
         .run(),
     );
+    tokio::spawn(
+        pipe::Pipe {
+            streams: aws_sdk_dynamodbstreams::Client::new(&sdk),
+            events: aws_sdk_eventbridge::Client::new(&sdk),
+            sqs: sqs.clone(),
+            functions: functions.clone(),
+            stream_arn: stack.table_stream_arn.clone(),
+            bus_name: stack.events.bus_name.clone(),
+            dead_letter_queue_url: stack.events.dead_letter_queue_url.clone(),
+        }
+        .run(),
+    );
     tokio::spawn(consumer::watch_inbox(
         sqs.clone(),
         stack.notification_inbox_url.clone(),
@@ -179,7 +192,11 @@ async fn run() -> anyhow::Result<()> {
     );
     println!("  emulator log {}", emulator_log.display());
     println!(
-        "Orders API listening on http://127.0.0.1:{api_port}  (POST /orders, GET /orders, GET /orders/{{id}}; Ctrl-C stops)"
+        "Orders API listening on http://127.0.0.1:{api_port}  (POST /orders, GET /orders, GET /orders/{{id}}, POST /orders/{{id}}/cancel; Ctrl-C stops)"
+    );
+    println!(
+        "  order events: bus {}, every event also in the tap queue {}",
+        stack.events.bus_name, stack.events.tap_queue_url
     );
     // tests/token.sh finds the pool by the API's port.
     let sign_in_file = orders_local::sign_in::file(api_port);
@@ -209,6 +226,10 @@ async fn run() -> anyhow::Result<()> {
             dead_letter_queue_url: stack.dead_letter_queue_url.clone(),
             state_machine_arn: stack.state_machine_arn.clone(),
             notification_topic_arn: stack.notification_topic_arn.clone(),
+            restaurant_topic_arn: stack.restaurant_topic_arn.clone(),
+            event_bus_name: stack.events.bus_name.clone(),
+            events_tap_url: stack.events.tap_queue_url.clone(),
+            events_dead_letter_queue_url: stack.events.dead_letter_queue_url.clone(),
             sign_in: sign_in.clone(),
         }
         .write(path)?;

@@ -2,7 +2,7 @@
 //! they move: `HH:MM:SS.mmm  order ID  what happened`.
 
 use orders_aws::HandlerError;
-use orders_core::{Dispatch, Order, OrderId, Payment};
+use orders_core::{Dispatch, OrderId};
 
 fn line(order_id: &str, what: std::fmt::Arguments<'_>) {
     println!(
@@ -15,9 +15,21 @@ pub fn accepted(order_id: &str) {
     line(order_id, format_args!("accepted by the API and queued"));
 }
 
-pub fn order_state(input: &manage_order_state::Input, outcome: &Result<Order, HandlerError>) {
-    use manage_order_state::{Input, Request};
-    let Ok(order) = outcome else { return };
+pub fn order_state(
+    input: &manage_order_state::Input,
+    outcome: &Result<manage_order_state::Output, HandlerError>,
+) {
+    use manage_order_state::{Input, Output, Request};
+    let order = match outcome {
+        Ok(Output::Order(order)) => order,
+        Ok(Output::Watch(watch)) => {
+            return line(
+                input.order_id(),
+                format_args!("no cancel; {} s of the wait left", watch.left + watch.sleep),
+            );
+        }
+        Err(_) => return,
+    };
     match input {
         Input::Task(Request::Create { .. }) => line(
             order.order_id.as_str(),
@@ -30,6 +42,20 @@ pub fn order_state(input: &manage_order_state::Input, outcome: &Result<Order, Ha
             order.order_id.as_str(),
             format_args!("status {}", order.status),
         ),
+        Input::Task(Request::Cancelled { .. }) => line(
+            order.order_id.as_str(),
+            format_args!(
+                "status {}, {}",
+                order.status,
+                match (&order.refund, &order.refund_failure) {
+                    (Some(refund), _) => format!("refunded ({})", refund.refund_id),
+                    (None, Some(failure)) => format!("refund failed ({})", failure.error),
+                    (None, None) => "nothing was charged".to_owned(),
+                }
+            ),
+        ),
+        // Answered above.
+        Input::Task(Request::Watch { .. }) => {}
         Input::ExecutionEnded(event) => line(
             order.order_id.as_str(),
             format_args!(
@@ -46,7 +72,19 @@ pub fn order_state(input: &manage_order_state::Input, outcome: &Result<Order, Ha
     }
 }
 
-pub fn payment(order_id: &OrderId, payment: &Payment) {
+pub fn payment(order_id: &OrderId, answer: &process_payment::Answer) {
+    let payment = match answer {
+        process_payment::Answer::Payment(payment) => payment,
+        process_payment::Answer::Refund(refund) => {
+            return line(
+                order_id.as_str(),
+                format_args!(
+                    "payment {} refunded, {}",
+                    refund.payment_id, refund.refund_id
+                ),
+            );
+        }
+    };
     let outcome = if payment.is_paid() {
         "paid"
     } else {
@@ -104,5 +142,16 @@ pub fn lost_execution(order_id: &str) {
     line(
         order_id,
         format_args!("the emulator never ran this order's workflow; stopping it (WorkflowLost)"),
+    );
+}
+
+/// An order event the pipe put on the bus.
+pub fn event(event: &orders_core::events::OrderEvent) {
+    line(
+        event.order_id.as_str(),
+        format_args!(
+            "event: {} (version {}) on the orders bus",
+            event.status, event.version
+        ),
     );
 }

@@ -31,6 +31,17 @@ pub struct Stack {
     pub restaurant_inbox_url: String,
     /// The user pool, its app client and the demo users.
     pub sign_in: SignIn,
+    /// The table's stream, which the runner's pipe reads.
+    pub table_stream_arn: String,
+    pub events: Events,
+}
+
+/// The order events: the bus, where the pipe names what it gave up on, and the tap.
+#[derive(Debug, Clone)]
+pub struct Events {
+    pub bus_name: String,
+    pub dead_letter_queue_url: String,
+    pub tap_queue_url: String,
 }
 
 pub struct Settings {
@@ -86,7 +97,8 @@ pub async fn create(
     .await?;
 
     let table = names.table();
-    provision::orders_table(config, &table).await?;
+    let table_stream_arn = provision::orders_table(config, &table).await?;
+    let events = order_events(config, &names).await?;
 
     let notification_topic_arn = provision::topic(config, &names.notification_topic()).await?;
     let restaurant_topic_arn = provision::topic(config, &names.restaurant_topic()).await?;
@@ -126,6 +138,72 @@ pub async fn create(
         state_machine_arn,
         notification_inbox_url,
         restaurant_inbox_url,
+        table_stream_arn,
+        events,
+    })
+}
+
+/// The bus and its archive, the pipe's dead-letter queue, and the tap: a queue that a rule
+/// on the bus sends every order event to, as the stack makes them. The pipe itself is the
+/// runner's (`crate::pipe`): the emulator serves Pipes' API but runs no pipe.
+async fn order_events(config: &SdkConfig, names: &Names) -> anyhow::Result<Events> {
+    use orders_blueprint::events::{ARCHIVE_RETENTION_DAYS, tap_pattern};
+    let bridge = aws_sdk_eventbridge::Client::new(config);
+    let bus_name = names.event_bus();
+    let bus_arn = bridge
+        .create_event_bus()
+        .name(&bus_name)
+        .send()
+        .await
+        .context("create the orders event bus")?
+        .event_bus_arn
+        .context("the orders event bus has no ARN")?;
+    bridge
+        .create_archive()
+        .archive_name(names.event_archive())
+        .event_source_arn(&bus_arn)
+        .retention_days(ARCHIVE_RETENTION_DAYS as i32)
+        .send()
+        .await
+        .context("create the orders event archive")?;
+    let keep = [(
+        QueueAttributeName::MessageRetentionPeriod,
+        orders_blueprint::DLQ_RETENTION_SECONDS.to_string(),
+    )];
+    let dead_letter_queue_url =
+        provision::queue(config, &names.events_dead_letter_queue(), &keep).await?;
+    let tap_queue_url = provision::queue(config, &names.events_tap_queue(), &keep).await?;
+    let tap_arn = provision::queue_arn(config, &tap_queue_url).await?;
+    bridge
+        .put_rule()
+        .name(names.events_tap_rule())
+        .event_bus_name(&bus_name)
+        .event_pattern(tap_pattern())
+        .send()
+        .await
+        .context("create the tap rule")?;
+    let added = bridge
+        .put_targets()
+        .rule(names.events_tap_rule())
+        .event_bus_name(&bus_name)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("tap-queue")
+                .arn(tap_arn)
+                .build()?,
+        )
+        .send()
+        .await
+        .context("point the tap rule at its queue")?;
+    anyhow::ensure!(
+        added.failed_entry_count == 0,
+        "the tap rule refused its queue: {:?}",
+        added.failed_entries
+    );
+    Ok(Events {
+        bus_name,
+        dead_letter_queue_url,
+        tap_queue_url,
     })
 }
 

@@ -23,6 +23,14 @@ pub struct Ready {
     pub state_machine_arn: String,
     /// The topic of the customers' emails.
     pub notification_topic_arn: String,
+    /// The topic of the hand-offs to the restaurants.
+    pub restaurant_topic_arn: String,
+    /// The orders event bus.
+    pub event_bus_name: String,
+    /// A queue that gets every order event (the stack's `eventsTapQueueUrl`).
+    pub events_tap_url: String,
+    /// Where the pipe names the batches of the table's stream it gave up on.
+    pub events_dead_letter_queue_url: String,
     /// The user pool, its client and the demo users.
     pub sign_in: crate::sign_in::SignIn,
 }
@@ -66,6 +74,10 @@ mod tests {
             dead_letter_queue_url: "d".into(),
             state_machine_arn: "arn".into(),
             notification_topic_arn: "topic".into(),
+            restaurant_topic_arn: "restaurants".into(),
+            event_bus_name: "bus".into(),
+            events_tap_url: "tap".into(),
+            events_dead_letter_queue_url: "events-dlq".into(),
             sign_in: crate::sign_in::SignIn {
                 region: "us-east-1".into(),
                 endpoint: "http://127.0.0.1:5000".into(),

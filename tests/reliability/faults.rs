@@ -93,7 +93,7 @@ async fn emulator_outage_loses_no_accepted_order() {
     told.extend(taken_after_timeout.iter().cloned());
     // Every order the queue took was told to its client, as accepted or as a 504; an order
     // whose 504 it did not take is neither stored nor lost.
-    let audit = Audit::of(&runner, &told, settled).await;
+    let audit = Audit::of(&runner, &told, settled, &BTreeMap::new()).await;
     write_report(
         "outage",
         &json!({
@@ -123,7 +123,7 @@ async fn order_whose_task_always_fails_ends_failed_and_the_others_are_unharmed()
     assert_eq!(doomed["status"], "FAILED");
     assert_eq!(doomed["failure"], "InjectedFault");
     let settled = runner.settle(accepted.len(), Duration::from_secs(60)).await;
-    let audit = Audit::of(&runner, &accepted, settled).await;
+    let audit = Audit::of(&runner, &accepted, settled, &BTreeMap::new()).await;
     audit.assert_kept();
     let sent = audit
         .orders
@@ -151,7 +151,9 @@ async fn lost_answers_are_retried_and_nothing_is_done_twice() {
         accepted.push(post_order(&runner, good_order()).await);
     }
     let settled = runner.settle(accepted.len(), Duration::from_secs(90)).await;
-    Audit::of(&runner, &accepted, settled).await.assert_kept();
+    Audit::of(&runner, &accepted, settled, &BTreeMap::new())
+        .await
+        .assert_kept();
     let lost = runner
         .output()
         .iter()
@@ -230,7 +232,13 @@ async fn dead_letters_redriven_once_their_fault_is_gone_complete_once() {
     // Once: one stored order, one execution, one email, all counted from the emulator. The
     // poison message, which is no order, stays where it is and is not counted as one.
     let settled = runner.settle(1, Duration::from_secs(60)).await;
-    let audit = Audit::of(&runner, std::slice::from_ref(&order_id), settled).await;
+    let audit = Audit::of(
+        &runner,
+        std::slice::from_ref(&order_id),
+        settled,
+        &BTreeMap::new(),
+    )
+    .await;
     write_report(
         "redrive",
         &json!({

@@ -59,19 +59,32 @@ struct Audit {
     executed_wrongly: Vec<(String, usize)>,
     /// Final orders emailed other than once, and emails of orders not stored.
     emailed_wrongly: Vec<(String, usize)>,
+    /// Orders handed to their restaurant other than once if sent there, or at all if not
+    /// (read from the restaurant topic's publications).
+    handed_off_wrongly: Vec<(String, usize)>,
+    /// Cancels answered 202 whose order did not end `CANCELLED`, and cancels answered 409
+    /// whose order did.
+    cancels_broken: Vec<String>,
+    /// Stored orders whose events on the bus (read from the tap) are not versions 1 to the
+    /// order's, one status each, the last its final status.
+    events_incomplete: Vec<String>,
     /// Every stored order, for the scenario's own figures.
     orders: Vec<Order>,
 }
 
 impl Audit {
+    /// `cancels`: the answer each cancel got, by order id (none if nothing was cancelled).
     async fn of(
         runner: &Runner,
         accepted: &[String],
         settled: orders_local::client::Settled,
+        cancels: &BTreeMap<String, u16>,
     ) -> Self {
         let orders = settled.orders;
         let dead = runner.dead_letter_orders().await;
         let emails = runner.emails_by_order().await;
+        let handoffs = runner.handoffs_by_order().await;
+        let events = events_once_published(runner, &orders).await;
         let stored: BTreeMap<&str, &Order> =
             orders.iter().map(|o| (o.order_id.as_str(), o)).collect();
         let dead_ids: HashSet<&str> = dead.iter().flatten().map(String::as_str).collect();
@@ -99,6 +112,20 @@ impl Audit {
                     let sent = emails.get(id.as_str()).copied().unwrap_or(0);
                     if sent != 1 {
                         audit.emailed_wrongly.push((id.clone(), sent));
+                    }
+                    let handed = handoffs.get(id.as_str()).copied().unwrap_or(0);
+                    let expected = usize::from(order.status == OrderStatus::SentToRestaurant);
+                    if handed != expected {
+                        audit.handed_off_wrongly.push((id.clone(), handed));
+                    }
+                    if !events_are_complete(order, events.get(id.as_str())) {
+                        audit.events_incomplete.push(id.clone());
+                    }
+                    let cancelled = order.status == OrderStatus::Cancelled;
+                    match cancels.get(id.as_str()) {
+                        Some(202) if !cancelled => audit.cancels_broken.push(id.clone()),
+                        Some(409) | None if cancelled => audit.cancels_broken.push(id.clone()),
+                        _ => {}
                     }
                     if runs != 1 {
                         audit.executed_wrongly.push((id.clone(), runs));
@@ -142,6 +169,9 @@ impl Audit {
             "inconsistent": self.inconsistent.len(),
             "executed_other_than_once": self.executed_wrongly.len(),
             "emailed_other_than_once": self.emailed_wrongly.len(),
+            "handed_off_wrongly": self.handed_off_wrongly.len(),
+            "cancels_broken": self.cancels_broken.len(),
+            "events_incomplete": self.events_incomplete.len(),
         })
     }
 
@@ -172,6 +202,21 @@ impl Audit {
             &self.emailed_wrongly,
             self.emailed_wrongly.len(),
         );
+        check(
+            "handed to the restaurant wrongly",
+            &self.handed_off_wrongly,
+            self.handed_off_wrongly.len(),
+        );
+        check(
+            "cancels not kept",
+            &self.cancels_broken,
+            self.cancels_broken.len(),
+        );
+        check(
+            "with incomplete events",
+            &self.events_incomplete,
+            self.events_incomplete.len(),
+        );
         found
     }
 
@@ -181,13 +226,69 @@ impl Audit {
     }
 }
 
-/// A final status that its payment and hand-off agree with.
+/// The tapped events of each order, read until every stored order's events have reached
+/// its version (the pipe follows the table a moment behind) or a minute has passed.
+async fn events_once_published(
+    runner: &Runner,
+    orders: &[Order],
+) -> BTreeMap<String, Vec<(u64, String)>> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let events = runner.events_by_order().await;
+        let caught_up = orders.iter().all(|order| {
+            events.get(order.order_id.as_str()).is_some_and(|seen| {
+                seen.iter()
+                    .any(|(version, _)| *version >= u64::from(order.version))
+            })
+        });
+        if caught_up || Instant::now() > deadline {
+            return events;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Versions 1 to the order's, each with one status (a repeat of a version is a repeated
+/// delivery, allowed), `RECEIVED` first and the order's status last.
+fn events_are_complete(order: &Order, events: Option<&Vec<(u64, String)>>) -> bool {
+    let mut statuses: BTreeMap<u64, &str> = BTreeMap::new();
+    for (version, status) in events.into_iter().flatten() {
+        if statuses
+            .insert(*version, status)
+            .is_some_and(|seen| seen != status)
+        {
+            return false;
+        }
+    }
+    let versions: Vec<u64> = statuses.keys().copied().collect();
+    versions == (1..=u64::from(order.version)).collect::<Vec<_>>()
+        && statuses.get(&1) == Some(&"RECEIVED")
+        && statuses.get(&u64::from(order.version)) == Some(&order.status.as_str())
+}
+
+/// A final status that its payment, hand-off and refund agree with.
 fn outcome_is_consistent(order: &Order) -> bool {
     let paid = order.payment.as_ref().map(|p| p.is_paid());
+    let refunded = order.refund.is_some() || order.refund_failure.is_some();
     match order.status {
-        OrderStatus::SentToRestaurant => paid == Some(true) && order.dispatch.is_some(),
+        OrderStatus::SentToRestaurant => {
+            paid == Some(true) && order.dispatch.is_some() && !refunded
+        }
         OrderStatus::PaymentFailed => paid == Some(false) && order.dispatch.is_none(),
         OrderStatus::Failed => order.failure.is_some(),
+        // Never handed off; a charge recorded on it is refunded (or its refund's failure
+        // recorded), and a refund gives back that very charge.
+        OrderStatus::Cancelled => {
+            order.handoff_at.is_none()
+                && order.dispatch.is_none()
+                && (paid != Some(true) || refunded)
+                && order.refund.as_ref().is_none_or(|refund| {
+                    order
+                        .payment
+                        .as_ref()
+                        .is_some_and(|p| p.is_paid() && p.payment_id == refund.payment_id)
+                })
+        }
         _ => false,
     }
 }

@@ -22,6 +22,8 @@ pub struct Runner {
     lines: Arc<Mutex<Vec<String>>>,
     /// ID tokens of the demo users, once signed in.
     tokens: Mutex<std::collections::HashMap<String, String>>,
+    /// Every order event read from the tap queue so far (reading takes them off it).
+    tapped: Mutex<Vec<Value>>,
 }
 
 impl Runner {
@@ -69,6 +71,7 @@ impl Runner {
             ready,
             lines,
             tokens: Mutex::default(),
+            tapped: Mutex::default(),
         }
     }
 
@@ -320,10 +323,10 @@ impl Runner {
             .collect()
     }
 
-    /// How many emails each order got: the notification topic's publications as the
-    /// emulator recorded them (moto keeps every topic's `sent_notifications`, served in its
-    /// `/moto-api/data.json`), by their `order_id` attribute.
-    pub async fn emails_by_order(&self) -> std::collections::BTreeMap<String, usize> {
+    /// What the emulator recorded as published on `topic_arn` (moto keeps every topic's
+    /// `sent_notifications`, served in its `/moto-api/data.json`): each one as
+    /// [message id, message, subject, attributes, group id].
+    async fn publications(&self, topic_arn: &str) -> Vec<Value> {
         let data: Value = reqwest::get(format!("{}/moto-api/data.json", self.ready.emulator_url))
             .await
             .unwrap()
@@ -334,11 +337,19 @@ impl Runner {
             .as_array()
             .into_iter()
             .flatten()
-            .find(|t| t["arn"] == self.ready.notification_topic_arn.as_str())
-            .expect("the notification topic is in the emulator's data");
+            .find(|t| t["arn"] == topic_arn)
+            .unwrap_or_else(|| panic!("{topic_arn} is not in the emulator's data"));
+        topic["sent_notifications"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// How many emails each order got: the notification topic's publications, by their
+    /// `order_id` attribute.
+    pub async fn emails_by_order(&self) -> std::collections::BTreeMap<String, usize> {
         let mut counts = std::collections::BTreeMap::new();
-        for sent in topic["sent_notifications"].as_array().into_iter().flatten() {
-            // [message id, message, subject, attributes, group id]
+        for sent in self.publications(&self.ready.notification_topic_arn).await {
             let id = &sent[3]["order_id"];
             let id = id["StringValue"].as_str().or(id["Value"].as_str());
             *counts
@@ -346,5 +357,67 @@ impl Runner {
                 .or_default() += 1;
         }
         counts
+    }
+
+    /// How many times each order was handed to its restaurant: the restaurant topic's
+    /// publications, by the order id in the message.
+    pub async fn handoffs_by_order(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for sent in self.publications(&self.ready.restaurant_topic_arn).await {
+            let message: Value = serde_json::from_str(sent[1].as_str().unwrap_or_default())
+                .expect("a hand-off is a JSON message");
+            let id = message["order_id"]
+                .as_str()
+                .expect("a hand-off names its order");
+            *counts.entry(id.to_owned()).or_default() += 1;
+        }
+        counts
+    }
+
+    /// Every order event the tap queue has had so far, as delivered (the whole EventBridge
+    /// event, JSON), in the order they were read.
+    pub async fn tapped_events(&self) -> Vec<Value> {
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk().await);
+        loop {
+            let received = sqs
+                .receive_message()
+                .queue_url(&self.ready.events_tap_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return self.tapped.lock().unwrap().clone();
+            }
+            for message in messages {
+                let event: Value = serde_json::from_str(message.body().unwrap())
+                    .expect("the tap delivers JSON events");
+                self.tapped.lock().unwrap().push(event);
+                sqs.delete_message()
+                    .queue_url(&self.ready.events_tap_url)
+                    .receipt_handle(message.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    /// The tapped events of each order: (version, status) pairs in the order they came.
+    pub async fn events_by_order(&self) -> std::collections::BTreeMap<String, Vec<(u64, String)>> {
+        let mut by_order: std::collections::BTreeMap<String, Vec<(u64, String)>> =
+            std::collections::BTreeMap::new();
+        for event in self.tapped_events().await {
+            let detail = &event["detail"];
+            by_order
+                .entry(detail["order_id"].as_str().unwrap_or_default().to_owned())
+                .or_default()
+                .push((
+                    detail["version"].as_u64().unwrap_or(0),
+                    detail["status"].as_str().unwrap_or_default().to_owned(),
+                ));
+        }
+        by_order
     }
 }

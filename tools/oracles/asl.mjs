@@ -7,7 +7,8 @@
 //
 // A task not named in "tasks" answers {"Payload": {}}; {"result": R} answers R (give the
 // Payload yourself, as lambda:invoke does); {"throw": {"name": N, "message": M}} fails
-// with Error N and Cause M, or with no Cause at all when "message" is left out.
+// with Error N and Cause M, or with no Cause at all when "message" is left out. A list of
+// outcomes answers a state's calls in turn (its last answers every call after).
 // Wait states take no time. Prints {"status", "error", "cause", "output", "calls": [{state,
 // input}]}.
 import { readFileSync } from 'node:fs';
@@ -49,9 +50,14 @@ for (const [name, state] of Object.entries(states)) {
   if (state.Type === 'Wait') waitTimeOverrides[name] = 0;
   if (state.Retry) retryIntervalOverrides[name] = 0;
   if (state.Type !== 'Task') continue;
+  let made = 0;
   taskResourceLocalHandlers[name] = async (input) => {
     calls.push({ state: name, input });
-    const outcome = request.tasks?.[name] ?? { result: { Payload: {} } };
+    const scripted = request.tasks?.[name] ?? { result: { Payload: {} } };
+    const outcome = Array.isArray(scripted)
+      ? scripted[Math.min(made, scripted.length - 1)]
+      : scripted;
+    made += 1;
     if (outcome.throw) throw raised(outcome.throw);
     return outcome.result;
   };

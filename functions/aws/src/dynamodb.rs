@@ -2,8 +2,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use orders_core::table::{KEY, USER_INDEX, USER_INDEX_HASH_KEY, USER_INDEX_RANGE_KEY};
 use orders_core::{
-    DependencyError, Dispatch, Inserted, Order, OrderId, OrderPage, OrderReader, OrderStatus,
-    OrderStore, Position, StatusChange, UserId,
+    DependencyError, Dispatch, Failure, Inserted, Order, OrderId, OrderPage, OrderReader,
+    OrderStatus, OrderStore, Position, Refund, StatusChange, UserId,
 };
 use serde::Serialize;
 
@@ -146,7 +146,12 @@ impl OrderStore for DynamoOrderStore {
         change: &StatusChange,
     ) -> Result<Option<Order>, DependencyError> {
         // `status` is a DynamoDB reserved word; every name goes through a placeholder.
-        let mut set = vec!["#status = :to", "#updated_at = :at"];
+        // The version moves with the status, in the same write.
+        let mut set = vec![
+            "#status = :to",
+            "#version = #version + :one",
+            "#updated_at = :at",
+        ];
         let mut request = self
             .client
             .update_item()
@@ -154,6 +159,8 @@ impl OrderStore for DynamoOrderStore {
             .key(KEY, Self::key(id))
             .condition_expression("#status = :from")
             .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .expression_attribute_names("#updated_at", "updated_at")
             .expression_attribute_values(":to", value(&change.status)?)
             .expression_attribute_values(":from", value(&from)?)
@@ -185,6 +192,105 @@ impl OrderStore for DynamoOrderStore {
             Err(err) if is_service_error(&err, CONDITION_FAILED) => Ok(None),
             Err(err) => Err(dependency_error(SERVICE, err)),
         }
+    }
+
+    async fn cancel(
+        &self,
+        id: &OrderId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Order>, DependencyError> {
+        let [received, paid] = OrderStatus::CANCELLABLE;
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(KEY, Self::key(id))
+            // The one write that decides a cancel against the hand-off's claim.
+            .condition_expression(
+                "#status IN (:received, :paid) AND attribute_not_exists(#handoff_at)",
+            )
+            .update_expression(
+                "SET #status = :cancelled, #version = #version + :one, #cancelled_at = :at, #updated_at = :at",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#handoff_at", "handoff_at")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#cancelled_at", "cancelled_at")
+            .expression_attribute_names("#updated_at", "updated_at")
+            .expression_attribute_values(":received", value(&received)?)
+            .expression_attribute_values(":paid", value(&paid)?)
+            .expression_attribute_values(":cancelled", value(&OrderStatus::Cancelled)?)
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":at", value(&at)?)
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match update {
+            Ok(output) => output.attributes.map(decode).transpose(),
+            Err(err) if is_service_error(&err, CONDITION_FAILED) => Ok(None),
+            Err(err) => Err(dependency_error(SERVICE, err)),
+        }
+    }
+
+    async fn claim_handoff(
+        &self,
+        id: &OrderId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, DependencyError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(KEY, Self::key(id))
+            .condition_expression("#status = :paid AND attribute_not_exists(#handoff_at)")
+            .update_expression("SET #handoff_at = :at")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#handoff_at", "handoff_at")
+            .expression_attribute_values(":paid", value(&OrderStatus::PaymentOk)?)
+            .expression_attribute_values(":at", value(&at)?)
+            .send()
+            .await;
+        match update {
+            Ok(_) => Ok(true),
+            Err(err) if is_service_error(&err, CONDITION_FAILED) => Ok(false),
+            Err(err) => Err(dependency_error(SERVICE, err)),
+        }
+    }
+
+    async fn record_refund(
+        &self,
+        id: &OrderId,
+        payment: &orders_core::Payment,
+        refund: &Refund,
+    ) -> Result<bool, DependencyError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(KEY, Self::key(id))
+            .condition_expression("attribute_exists(#id) AND attribute_not_exists(#refund)")
+            .update_expression("SET #refund = :refund, #payment = :payment")
+            .expression_attribute_names("#id", KEY)
+            .expression_attribute_names("#refund", "refund")
+            .expression_attribute_names("#payment", "payment")
+            .expression_attribute_values(":refund", value(refund)?)
+            .expression_attribute_values(":payment", value(payment)?)
+            .send()
+            .await;
+        match update {
+            Ok(_) => Ok(true),
+            Err(err) if is_service_error(&err, CONDITION_FAILED) => Ok(false),
+            Err(err) => Err(dependency_error(SERVICE, err)),
+        }
+    }
+
+    async fn record_refund_failure(
+        &self,
+        id: &OrderId,
+        failure: &Failure,
+    ) -> Result<bool, DependencyError> {
+        self.set_once(id, "refund_failure", value(failure)?, None)
+            .await
     }
 
     async fn record_dispatch(

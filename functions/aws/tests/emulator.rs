@@ -286,6 +286,58 @@ async fn paid_order_is_handed_to_its_restaurant_once() {
     assert_eq!(store.get(&id).await.unwrap().unwrap().dispatch, Some(first));
 }
 
+/// Cancels and hand-off claims sent together, many times over, against the emulator's
+/// conditional writes: each order is either cancelled or claimed, never both, and its
+/// version counts its status changes.
+#[tokio::test]
+async fn a_cancel_and_the_hand_off_claim_racing_each_other_have_one_winner() {
+    let emulator =
+        Emulator::start(&orders_emulator::EmulatorCommand::from_env()).expect("start the emulator");
+    let config = emulator.sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    create_table(&config).await;
+    let store = DynamoOrderStore::new(client, TABLE);
+    let (notify_arn, _) = topic_with_queue(&config, "order-notifications").await;
+    let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&config), notify_arn);
+    let customer = UserId::parse("Burger_20").unwrap();
+    let (mut cancelled, mut claimed) = (0, 0);
+    for n in 0..20 {
+        let id = order_id(&format!("race-{n}"));
+        service::create_order(&store, &id, new_order(1), Utc::now())
+            .await
+            .unwrap();
+        let paid = StatusChange {
+            status: OrderStatus::PaymentOk,
+            at: Utc::now(),
+            payment: payment(PaymentOutcome::Paid),
+            failure: None,
+        };
+        service::set_status(&store, &notifier, &id, paid)
+            .await
+            .unwrap();
+        let (cancel, claim) = tokio::join!(
+            service::cancel_order(&store, &customer, &id, Utc::now()),
+            store.claim_handoff(&id, Utc::now()),
+        );
+        let (cancel, claim) = (cancel.unwrap(), claim.unwrap());
+        let stored = store.get(&id).await.unwrap().unwrap();
+        match (&cancel, claim) {
+            (service::Cancel::Cancelled(_), false) => {
+                cancelled += 1;
+                assert_eq!((stored.status, stored.version), (OrderStatus::Cancelled, 3));
+                assert!(stored.handoff_at.is_none());
+            }
+            (service::Cancel::TooLate(_), true) => {
+                claimed += 1;
+                assert_eq!((stored.status, stored.version), (OrderStatus::PaymentOk, 2));
+                assert!(stored.handoff_at.is_some());
+            }
+            other => panic!("order {id}: cancel and claim both won or both lost: {other:?}"),
+        }
+    }
+    assert_eq!(cancelled + claimed, 20);
+}
+
 #[tokio::test]
 async fn a_users_orders_are_listed_newest_first_from_the_index_page_by_page() {
     let emulator =

@@ -34,6 +34,10 @@ pub enum OrderError {
     },
     #[error("order {0} kept changing while it was being updated")]
     ConcurrentUpdate(OrderId),
+    /// The customer cancelled the order: the workflow stops moving it forward and
+    /// compensates (refunds a charge) instead.
+    #[error("order {0} was cancelled by its customer")]
+    OrderCancelled(OrderId),
     #[error(transparent)]
     Dependency(#[from] DependencyError),
 }
@@ -46,6 +50,7 @@ impl OrderError {
             OrderError::NotFound(_) => "OrderNotFound",
             OrderError::IllegalTransition { .. } => "IllegalTransition",
             OrderError::ConcurrentUpdate(_) => "ConcurrentUpdate",
+            OrderError::OrderCancelled(_) => "OrderCancelled",
             OrderError::Dependency(_) => "DependencyError",
         }
     }

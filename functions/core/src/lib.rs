@@ -9,6 +9,7 @@
 #[cfg(any(test, feature = "arbitrary"))]
 pub mod arbitrary;
 mod error;
+pub mod events;
 pub mod execution;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
@@ -24,7 +25,7 @@ pub mod validation;
 pub use error::{DependencyError, OrderError};
 pub use model::{
     Dispatch, Failure, InvalidOrderId, InvalidUserId, NewOrder, Notification, Order, OrderId,
-    OrderMessage, OrderRequest, OrderSubmission, Payment, PaymentOutcome, UserId,
+    OrderMessage, OrderRequest, OrderSubmission, Payment, PaymentOutcome, Refund, UserId,
 };
 pub use ports::{
     Dispatcher, Inserted, Notifier, OrderPage, OrderReader, OrderStore, PaymentProcessor, Position,

@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use crate::{
-    DependencyError, Dispatch, Dispatcher, Inserted, Notification, Notifier, Order, OrderId,
-    OrderPage, OrderReader, OrderStatus, OrderStore, OrderSubmission, Position, Started,
-    StatusChange, UserId, WorkflowStarter,
+    DependencyError, Dispatch, Dispatcher, Failure, Inserted, Notification, Notifier, Order,
+    OrderId, OrderPage, OrderReader, OrderStatus, OrderStore, OrderSubmission, Position, Refund,
+    Started, StatusChange, UserId, WorkflowStarter,
 };
 
 /// A store call, to aim fault injection at.
@@ -17,6 +17,9 @@ pub enum Operation {
     Get,
     List,
     UpdateStatus,
+    Cancel,
+    ClaimHandoff,
+    RecordRefund,
     RecordDispatch,
     MarkNotified,
 }
@@ -139,6 +142,7 @@ impl OrderStore for MemoryStore {
             return Ok(None);
         }
         order.status = change.status;
+        order.version += 1;
         order.updated_at = change.at;
         if change.payment.is_some() {
             order.payment = change.payment.clone();
@@ -147,6 +151,74 @@ impl OrderStore for MemoryStore {
             order.failure = change.failure.clone();
         }
         Ok(Some(order.clone()))
+    }
+
+    async fn cancel(
+        &self,
+        id: &OrderId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Order>, DependencyError> {
+        let mut state = self.call(Operation::Cancel)?;
+        match state.orders.get_mut(id) {
+            Some(order)
+                if OrderStatus::CANCELLABLE.contains(&order.status)
+                    && order.handoff_at.is_none() =>
+            {
+                order.status = OrderStatus::Cancelled;
+                order.version += 1;
+                order.cancelled_at = Some(at);
+                order.updated_at = at;
+                Ok(Some(order.clone()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn claim_handoff(
+        &self,
+        id: &OrderId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, DependencyError> {
+        let mut state = self.call(Operation::ClaimHandoff)?;
+        match state.orders.get_mut(id) {
+            Some(order) if order.status == OrderStatus::PaymentOk && order.handoff_at.is_none() => {
+                order.handoff_at = Some(at);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn record_refund(
+        &self,
+        id: &OrderId,
+        payment: &crate::Payment,
+        refund: &Refund,
+    ) -> Result<bool, DependencyError> {
+        let mut state = self.call(Operation::RecordRefund)?;
+        match state.orders.get_mut(id) {
+            Some(order) if order.refund.is_none() => {
+                order.payment = Some(payment.clone());
+                order.refund = Some(refund.clone());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn record_refund_failure(
+        &self,
+        id: &OrderId,
+        failure: &Failure,
+    ) -> Result<bool, DependencyError> {
+        let mut state = self.call(Operation::RecordRefund)?;
+        match state.orders.get_mut(id) {
+            Some(order) if order.refund_failure.is_none() => {
+                order.refund_failure = Some(failure.clone());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     async fn record_dispatch(

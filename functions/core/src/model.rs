@@ -233,6 +233,14 @@ pub struct Dispatch {
     pub sent_at: DateTime<Utc>,
 }
 
+/// The refund of a charged order that was cancelled. Its id is derived from the payment's,
+/// so a repeated refund is the same refund.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub refund_id: String,
+    pub payment_id: String,
+}
+
 /// Why an order ended `FAILED`: the Step Functions error name and its cause.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
@@ -267,11 +275,24 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     pub status: OrderStatus,
+    /// 1 when received, one more with each status change (written in the same write as
+    /// the status): consumers of the order events order and de-duplicate by it.
+    pub version: u32,
     pub updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<Payment>,
+    /// When send-order claimed the hand-off: from then on the order cannot be cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispatch: Option<Dispatch>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<Refund>,
+    /// Why the refund of a cancelled order could not be made (it is then made by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_failure: Option<Failure>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
     /// The final status the customer has been told about; guards against a second email.
@@ -291,9 +312,14 @@ impl Order {
             note: new.note,
             created_at: now,
             status: OrderStatus::Received,
+            version: 1,
             updated_at: now,
             payment: None,
+            handoff_at: None,
             dispatch: None,
+            cancelled_at: None,
+            refund: None,
+            refund_failure: None,
             failure: None,
             notified_status: None,
         }
@@ -328,6 +354,14 @@ impl Notification {
                     failure.error
                 ),
                 None => "We could not complete your order.".to_owned(),
+            },
+            OrderStatus::Cancelled => match (&order.refund, &order.refund_failure) {
+                (Some(refund), _) => format!(
+                    "Your order was cancelled as you asked, and your payment {} was refunded (refund {}).",
+                    refund.payment_id, refund.refund_id
+                ),
+                (None, Some(_)) => "Your order was cancelled as you asked. The refund of your payment could not be made automatically; our staff will make it.".to_owned(),
+                (None, None) => "Your order was cancelled as you asked. You have not been charged.".to_owned(),
             },
             OrderStatus::Received | OrderStatus::PaymentOk => {
                 format!("Your order is now {}.", order.status)
@@ -501,6 +535,7 @@ mod tests {
             OrderStatus::SentToRestaurant,
             OrderStatus::PaymentFailed,
             OrderStatus::Failed,
+            OrderStatus::Cancelled,
         ] {
             let n = Notification::for_order(&sample_order(status));
             assert!(n.subject.contains("abc-123") && n.subject.contains(status.as_str()));

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     DependencyError, Dispatch, Failure, Notification, Order, OrderId, OrderStatus, OrderSubmission,
-    Payment, UserId,
+    Payment, Refund, UserId,
 };
 
 /// What inserting a new order found.
@@ -102,6 +102,40 @@ pub trait OrderStore: OrderReader {
         change: &StatusChange,
     ) -> impl Future<Output = Result<Option<Order>, DependencyError>> + Send;
 
+    /// Cancels the order in one conditional write: only while its status is one of
+    /// [`OrderStatus::CANCELLABLE`] and no hand-off is claimed. `None` if that no longer
+    /// holds (or the order is gone); the cancelled order otherwise.
+    fn cancel(
+        &self,
+        id: &OrderId,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<Order>, DependencyError>> + Send;
+
+    /// Claims the hand-off in one conditional write: only while the order is `PAYMENT_OK`
+    /// and unclaimed. `false` if that no longer holds. A claimed order cannot be cancelled,
+    /// and a cancelled one cannot be claimed: whichever write comes first wins.
+    fn claim_handoff(
+        &self,
+        id: &OrderId,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, DependencyError>> + Send;
+
+    /// Records the refund of a cancelled order, and the charge it gives back, unless a
+    /// refund is recorded; `false` if it was.
+    fn record_refund(
+        &self,
+        id: &OrderId,
+        payment: &Payment,
+        refund: &Refund,
+    ) -> impl Future<Output = Result<bool, DependencyError>> + Send;
+
+    /// Records why a cancelled order's refund failed for good, unless recorded before.
+    fn record_refund_failure(
+        &self,
+        id: &OrderId,
+        failure: &Failure,
+    ) -> impl Future<Output = Result<bool, DependencyError>> + Send;
+
     /// Records the hand-off to the restaurant unless one is recorded; `false` if it was.
     fn record_dispatch(
         &self,
@@ -158,4 +192,11 @@ pub trait PaymentProcessor: Send + Sync {
         order_id: &OrderId,
         quantity: u8,
     ) -> impl Future<Output = Result<Payment, DependencyError>> + Send;
+
+    /// Gives back a charge. Refunding the same payment again is the same refund.
+    fn refund(
+        &self,
+        order_id: &OrderId,
+        payment_id: &str,
+    ) -> impl Future<Output = Result<Refund, DependencyError>> + Send;
 }

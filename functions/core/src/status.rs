@@ -3,7 +3,8 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Where an order is in its life. `RECEIVED` → `PAYMENT_OK` | `PAYMENT_FAILED`,
-/// `PAYMENT_OK` → `SENT_TO_RESTAURANT`; any status that is not final may end in `FAILED`.
+/// `PAYMENT_OK` → `SENT_TO_RESTAURANT`; any status that is not final may end in `FAILED`,
+/// and the customer may cancel (`CANCELLED`) until the order is handed to its restaurant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderStatus {
@@ -12,16 +13,21 @@ pub enum OrderStatus {
     PaymentFailed,
     SentToRestaurant,
     Failed,
+    Cancelled,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 5] = [
+    pub const ALL: [OrderStatus; 6] = [
         OrderStatus::Received,
         OrderStatus::PaymentOk,
         OrderStatus::PaymentFailed,
         OrderStatus::SentToRestaurant,
         OrderStatus::Failed,
+        OrderStatus::Cancelled,
     ];
+
+    /// The statuses a cancel applies to (the hand-off, not a status, closes the window too).
+    pub const CANCELLABLE: [OrderStatus; 2] = [OrderStatus::Received, OrderStatus::PaymentOk];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -30,6 +36,7 @@ impl OrderStatus {
             OrderStatus::PaymentFailed => "PAYMENT_FAILED",
             OrderStatus::SentToRestaurant => "SENT_TO_RESTAURANT",
             OrderStatus::Failed => "FAILED",
+            OrderStatus::Cancelled => "CANCELLED",
         }
     }
 
@@ -37,7 +44,10 @@ impl OrderStatus {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            OrderStatus::PaymentFailed | OrderStatus::SentToRestaurant | OrderStatus::Failed
+            OrderStatus::PaymentFailed
+                | OrderStatus::SentToRestaurant
+                | OrderStatus::Failed
+                | OrderStatus::Cancelled
         )
     }
 
@@ -46,7 +56,8 @@ impl OrderStatus {
         use OrderStatus::*;
         matches!(
             (self, next),
-            (Received, PaymentOk | PaymentFailed | Failed) | (PaymentOk, SentToRestaurant | Failed)
+            (Received, PaymentOk | PaymentFailed | Failed | Cancelled)
+                | (PaymentOk, SentToRestaurant | Failed | Cancelled)
         )
     }
 }
@@ -89,8 +100,10 @@ mod tests {
                 (Received, PaymentOk),
                 (Received, PaymentFailed),
                 (Received, Failed),
+                (Received, Cancelled),
                 (PaymentOk, SentToRestaurant),
                 (PaymentOk, Failed),
+                (PaymentOk, Cancelled),
             ]
         );
     }
@@ -106,7 +119,13 @@ mod tests {
             .into_iter()
             .filter(|s| s.is_final())
             .collect();
-        assert_eq!(finals, vec![PaymentFailed, SentToRestaurant, Failed]);
+        assert_eq!(
+            finals,
+            vec![PaymentFailed, SentToRestaurant, Failed, Cancelled]
+        );
+        for status in OrderStatus::CANCELLABLE {
+            assert!(status.can_become(Cancelled) && !status.is_final());
+        }
     }
 
     #[test]

@@ -16,7 +16,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use orders_core::{
-    Dispatch, Order, OrderId, OrderPage, OrderReader, OrderStatus, Payment, Position, UserId,
+    Dispatch, Order, OrderId, OrderPage, OrderReader, OrderStatus, Payment, Position, Refund,
+    UserId,
 };
 use serde::Serialize;
 
@@ -33,12 +34,19 @@ pub struct OrderView<'a> {
     pub status: OrderStatus,
     #[serde(rename = "final")]
     pub is_final: bool,
+    /// 1 when received, one more per status change (as in the order events).
+    pub version: u32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment: Option<&'a Payment>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dispatch: Option<&'a Dispatch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// The refund of a cancelled order's charge, once made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund: Option<&'a Refund>,
     /// The error name only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<&'a str>,
@@ -54,10 +62,13 @@ impl<'a> From<&'a Order> for OrderView<'a> {
             note: order.note.as_deref(),
             status: order.status,
             is_final: order.status.is_final(),
+            version: order.version,
             created_at: order.created_at,
             updated_at: order.updated_at,
             payment: order.payment.as_ref(),
             dispatch: order.dispatch.as_ref(),
+            cancelled_at: order.cancelled_at,
+            refund: order.refund.as_ref(),
             failure: order.failure.as_ref().map(|f| f.error.as_str()),
         }
     }
@@ -172,7 +183,8 @@ fn decode_cursor(cursor: &str) -> Option<Position> {
     serde_json::from_slice(&json).ok()
 }
 
-fn unavailable() -> ApiGatewayProxyResponse {
+/// 503: the table could not be read (or written) just now.
+pub fn unavailable() -> ApiGatewayProxyResponse {
     message(503, "the orders could not be read just now; try again")
 }
 
@@ -183,7 +195,8 @@ pub const NOT_FOUND_MESSAGE: &str =
 /// Seconds a client waits before it reads an unknown order again.
 pub const RETRY_AFTER_SECONDS: u32 = 1;
 
-fn not_found() -> ApiGatewayProxyResponse {
+/// 404 for an order that is not the caller's, or not stored (yet).
+pub fn not_found() -> ApiGatewayProxyResponse {
     let mut response = message(404, NOT_FOUND_MESSAGE);
     response
         .headers
@@ -191,11 +204,13 @@ fn not_found() -> ApiGatewayProxyResponse {
     response
 }
 
-fn message(status: i64, text: &str) -> ApiGatewayProxyResponse {
+/// `{"message": text}` with `status`.
+pub fn message(status: i64, text: &str) -> ApiGatewayProxyResponse {
     json(status, &serde_json::json!({ "message": text }))
 }
 
-fn json(status: i64, body: &impl Serialize) -> ApiGatewayProxyResponse {
+/// A JSON answer, never cached.
+pub fn json(status: i64, body: &impl Serialize) -> ApiGatewayProxyResponse {
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,

@@ -1,16 +1,20 @@
 //! manage-order-state: the state machine's hands on the `Orders` table.
 //!
 //! `create` saves a received order (a repeat returns the stored order untouched);
-//! `set_status` moves it along the lifecycle and tells the customer when it ends.
-//! Both are safe to retry; see `orders_core::service`. EventBridge also calls it when an
+//! `set_status` moves it along the lifecycle and tells the customer when it ends; `watch`
+//! looks for a cancel during the wait; `cancelled` completes a cancelled order with its
+//! refund and one email. Each is safe to retry; see `orders_core::service`. Any of them
+//! fails with `OrderCancelled` once the customer has cancelled (the workflow then
+//! compensates instead of moving the order on). EventBridge also calls it when an
 //! execution ends without settling its order ([`ended`]).
 
 pub mod ended;
 
 use chrono::{DateTime, Utc};
+use orders_core::service::{Compensation, Watch};
 use orders_core::{
     Failure, NewOrder, Notifier, Order, OrderError, OrderId, OrderStatus, OrderStore, Payment,
-    StatusChange, service,
+    Refund, StatusChange, service,
 };
 use serde::{Deserialize, Serialize};
 
@@ -46,16 +50,42 @@ impl Input {
     }
 }
 
-/// Runs one invocation; the stored order is the result.
+/// What an invocation answers: the stored order, or where the wait stands (`watch`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Output {
+    Order(Box<Order>),
+    Watch(Watch),
+}
+
+impl Output {
+    /// The order, for the answers that are one.
+    pub fn order(&self) -> Option<&Order> {
+        match self {
+            Output::Order(order) => Some(order),
+            Output::Watch(_) => None,
+        }
+    }
+}
+
+impl From<Order> for Output {
+    fn from(order: Order) -> Self {
+        Output::Order(Box::new(order))
+    }
+}
+
+/// Runs one invocation.
 pub async fn handle_input(
     store: &impl OrderStore,
     notifier: &impl Notifier,
     input: Input,
     now: DateTime<Utc>,
-) -> Result<Order, OrderError> {
+) -> Result<Output, OrderError> {
     match input {
         Input::Task(request) => handle(store, notifier, request, now).await,
-        Input::ExecutionEnded(event) => ended::settle(store, notifier, &event, now).await,
+        Input::ExecutionEnded(event) => ended::settle(store, notifier, &event, now)
+            .await
+            .map(Output::from),
     }
 }
 
@@ -79,12 +109,32 @@ pub enum Request {
         #[serde(default)]
         order: Option<NewOrder>,
     },
+    /// One look during the wait: `left` seconds of it remain, looked at every `every`.
+    Watch {
+        order_id: OrderId,
+        left: u32,
+        every: u32,
+    },
+    /// The customer cancelled: record the charge and its refund (if there was one), or
+    /// why the refund failed for good, and tell the customer once.
+    Cancelled {
+        order_id: OrderId,
+        #[serde(default)]
+        payment: Option<Payment>,
+        #[serde(default)]
+        refund: Option<Refund>,
+        #[serde(default)]
+        refund_failure: Option<FailureInput>,
+    },
 }
 
 impl Request {
     pub fn order_id(&self) -> &OrderId {
         match self {
-            Request::Create { order_id, .. } | Request::SetStatus { order_id, .. } => order_id,
+            Request::Create { order_id, .. }
+            | Request::SetStatus { order_id, .. }
+            | Request::Watch { order_id, .. }
+            | Request::Cancelled { order_id, .. } => order_id,
         }
     }
 }
@@ -99,16 +149,48 @@ pub struct FailureInput {
     pub cause: String,
 }
 
-/// Runs one request; the stored order is the result.
+/// Runs one request.
 pub async fn handle(
     store: &impl OrderStore,
     notifier: &impl Notifier,
     request: Request,
     now: DateTime<Utc>,
-) -> Result<Order, OrderError> {
+) -> Result<Output, OrderError> {
     match request {
         Request::Create { order_id, order } => {
-            service::create_order(store, &order_id, order, now).await
+            let stored = service::create_order(store, &order_id, order, now).await?;
+            // A repeated save of an order cancelled since: the workflow must not charge it.
+            if stored.status == OrderStatus::Cancelled {
+                return Err(OrderError::OrderCancelled(order_id));
+            }
+            Ok(stored.into())
+        }
+        Request::Watch {
+            order_id,
+            left,
+            every,
+        } => service::watch(store, &order_id, left, every)
+            .await
+            .map(Output::Watch),
+        Request::Cancelled {
+            order_id,
+            payment,
+            refund,
+            refund_failure,
+        } => {
+            let compensation = match (payment, refund, refund_failure) {
+                (Some(payment), Some(refund), _) => Compensation::Refunded(payment, refund),
+                (None, Some(_), _) => {
+                    return Err(OrderError::InvalidInput(
+                        "a refund comes with the payment it gives back".into(),
+                    ));
+                }
+                (_, None, Some(f)) => Compensation::RefundFailed(Failure::new(f.error, f.cause)),
+                (_, None, None) => Compensation::NothingCharged,
+            };
+            service::settle_cancelled(store, notifier, &order_id, compensation)
+                .await
+                .map(Output::from)
         }
         Request::SetStatus {
             order_id,
@@ -127,7 +209,9 @@ pub async fn handle(
                 payment,
                 failure: failure.map(|f| Failure::new(f.error, f.cause)),
             };
-            service::set_status(store, notifier, &order_id, change).await
+            service::set_status(store, notifier, &order_id, change)
+                .await
+                .map(Output::from)
         }
     }
 }
@@ -156,6 +240,13 @@ mod tests {
     use super::*;
     use orders_core::memory::{MemoryStore, Operation, RecordingNotifier};
     use serde_json::json;
+
+    fn stored(output: Output) -> Order {
+        match output {
+            Output::Order(order) => *order,
+            other => panic!("not an order: {other:?}"),
+        }
+    }
 
     fn request(value: serde_json::Value) -> Request {
         serde_json::from_value(value).unwrap()
@@ -208,7 +299,7 @@ mod tests {
             .unwrap();
         assert_eq!(first, second);
         assert_eq!(store.orders()[0].quantity, 2);
-        assert_eq!(first.status, OrderStatus::Received);
+        assert_eq!(stored(first).status, OrderStatus::Received);
     }
 
     #[tokio::test]
@@ -221,16 +312,18 @@ mod tests {
             "action": "set_status", "order_id": "o-2", "status": "PAYMENT_OK",
             "payment": {"payment_id": "p-1", "outcome": "PAID"}
         }));
-        let order = handle(&store, &notifier, paid, Utc::now()).await.unwrap();
+        let order = stored(handle(&store, &notifier, paid, Utc::now()).await.unwrap());
         assert_eq!(order.payment.unwrap().payment_id, "p-1");
         assert!(notifier.sent().is_empty());
         let sent = request(
             json!({"action": "set_status", "order_id": "o-2", "status": "SENT_TO_RESTAURANT"}),
         );
         for _ in 0..2 {
-            let order = handle(&store, &notifier, sent.clone(), Utc::now())
-                .await
-                .unwrap();
+            let order = stored(
+                handle(&store, &notifier, sent.clone(), Utc::now())
+                    .await
+                    .unwrap(),
+            );
             assert_eq!(order.status, OrderStatus::SentToRestaurant);
         }
         assert_eq!(notifier.sent().len(), 1);
@@ -282,7 +375,7 @@ mod tests {
             "action": "set_status", "order_id": "o-5", "status": "FAILED",
             "failure": {"Error": "States.TaskFailed", "Cause": "x".repeat(4000)}
         }));
-        let order = handle(&store, &notifier, failed, Utc::now()).await.unwrap();
+        let order = stored(handle(&store, &notifier, failed, Utc::now()).await.unwrap());
         let failure = order.failure.unwrap();
         assert_eq!(failure.error, "States.TaskFailed");
         assert_eq!(failure.cause.len(), Failure::MAX_CAUSE_CHARS);
@@ -299,7 +392,7 @@ mod tests {
             "action": "set_status", "order_id": "o-8", "status": "FAILED",
             "failure": {"Error": "States.Timeout"}
         }));
-        let order = handle(&store, &notifier, failed, Utc::now()).await.unwrap();
+        let order = stored(handle(&store, &notifier, failed, Utc::now()).await.unwrap());
         assert_eq!(order.status, OrderStatus::Failed);
         assert_eq!(order.failure.unwrap().error, "States.Timeout");
         assert_eq!(notifier.sent().len(), 1);
@@ -313,9 +406,11 @@ mod tests {
             "order": {"user_id": "u-1", "restaurant_id": "r-1", "quantity": 3},
             "failure": {"Error": "DependencyError", "Cause": "DynamoDB was away"}
         }));
-        let order = handle(&store, &notifier, failed.clone(), Utc::now())
-            .await
-            .unwrap();
+        let order = stored(
+            handle(&store, &notifier, failed.clone(), Utc::now())
+                .await
+                .unwrap(),
+        );
         assert_eq!(order.status, OrderStatus::Failed);
         assert_eq!(order.quantity, 3);
         // The failure path retried: still one order, one notification.
@@ -337,6 +432,100 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(store.len(), 1);
+    }
+
+    async fn cancel(store: &MemoryStore, order_id: &str) {
+        let answer = service::cancel_order(
+            store,
+            &orders_core::UserId::parse("u-1").unwrap(),
+            &OrderId::parse(order_id).unwrap(),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(answer, service::Cancel::Cancelled(_)),
+            "{answer:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn every_workflow_step_after_a_cancel_fails_with_order_cancelled() {
+        let (store, notifier) = (MemoryStore::default(), RecordingNotifier::default());
+        handle(&store, &notifier, create("o-9", 1), Utc::now())
+            .await
+            .unwrap();
+        let watch = request(json!({"action": "watch", "order_id": "o-9", "left": 30, "every": 10}));
+        assert_eq!(
+            handle(&store, &notifier, watch.clone(), Utc::now())
+                .await
+                .unwrap(),
+            Output::Watch(Watch {
+                left: 20,
+                sleep: 10
+            })
+        );
+        cancel(&store, "o-9").await;
+        let paid = request(json!({
+            "action": "set_status", "order_id": "o-9", "status": "PAYMENT_OK",
+            "payment": {"payment_id": "p-1", "outcome": "PAID"}
+        }));
+        let failed = request(json!({
+            "action": "set_status", "order_id": "o-9", "status": "FAILED",
+            "failure": {"Error": "States.Timeout"}
+        }));
+        for step in [create("o-9", 1), watch, paid, failed] {
+            let err = handle(&store, &notifier, step.clone(), Utc::now())
+                .await
+                .unwrap_err();
+            assert_eq!(err.name(), "OrderCancelled", "{step:?}");
+        }
+        assert_eq!(store.orders()[0].status, OrderStatus::Cancelled);
+        assert!(
+            notifier.sent().is_empty(),
+            "the email comes with the refund"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_order_is_completed_with_its_refund_once() {
+        let (store, notifier) = (MemoryStore::default(), RecordingNotifier::default());
+        handle(&store, &notifier, create("o-10", 1), Utc::now())
+            .await
+            .unwrap();
+        cancel(&store, "o-10").await;
+        let refunded = request(json!({
+            "action": "cancelled", "order_id": "o-10",
+            "payment": {"payment_id": "pay_1", "outcome": "PAID"},
+            "refund": {"refund_id": "re_1", "payment_id": "pay_1"}
+        }));
+        for _ in 0..2 {
+            let order = stored(
+                handle(&store, &notifier, refunded.clone(), Utc::now())
+                    .await
+                    .unwrap(),
+            );
+            assert_eq!(order.refund.unwrap().refund_id, "re_1");
+            assert_eq!(order.payment.unwrap().payment_id, "pay_1");
+        }
+        assert_eq!(notifier.sent().len(), 1);
+        assert!(notifier.sent()[0].message.contains("re_1"));
+        // A refund that failed for good is recorded, and the email says so.
+        handle(&store, &notifier, create("o-11", 1), Utc::now())
+            .await
+            .unwrap();
+        cancel(&store, "o-11").await;
+        let unrefunded = request(json!({
+            "action": "cancelled", "order_id": "o-11",
+            "refund_failure": {"Error": "DependencyError", "Cause": "the provider was away"}
+        }));
+        let order = stored(
+            handle(&store, &notifier, unrefunded, Utc::now())
+                .await
+                .unwrap(),
+        );
+        assert_eq!(order.refund_failure.unwrap().error, "DependencyError");
+        assert!(notifier.sent()[1].message.contains("staff"));
     }
 
     #[test]

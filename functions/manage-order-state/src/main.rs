@@ -18,9 +18,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     serve_task(
         |input: &Input| input.order_id().to_owned(),
         move |input| async move {
-            let order = handle_input(store, notifier, input, chrono::Utc::now()).await?;
-            tracing::info!(status = %order.status, "order stored");
-            Ok(order)
+            let output = handle_input(store, notifier, input, chrono::Utc::now()).await?;
+            if let Some(order) = output.order() {
+                tracing::info!(status = %order.status, version = order.version, "order stored");
+            }
+            Ok(output)
         },
     )
     .await

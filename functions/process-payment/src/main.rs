@@ -1,4 +1,4 @@
-//! Lambda entry point of process-payment. Environment: `PAYMENT_SUCCESS_PROBABILITY`
+//! Lambda entry point of process-payment (charges and refunds). Environment: `PAYMENT_SUCCESS_PROBABILITY`
 //! (0 to 1, default 0.8).
 
 use orders_aws::{init_tracing, optional_env, serve_task};
@@ -15,7 +15,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         )?,
     };
     serve_task(
-        |request: &Request| request.order_id.clone(),
+        |request: &Request| request.order_id().clone(),
         |request| handle(&payments, request),
     )
     .await

@@ -1,8 +1,10 @@
 //! The REST API: `POST /orders` straight into the queue (validated at the edge, no Lambda
-//! on the write path), and `GET /orders` and `GET /orders/{id}` through get-order; every
+//! on the write path), `GET /orders` and `GET /orders/{id}` through get-order, and
+//! `POST /orders/{id}/cancel` through cancel-order; every
 //! route behind a Cognito authorizer of the stack's user pool. One module per route, and
 //! one for what makes them live (responses, deployment, stage).
 
+pub mod cancel;
 pub mod get;
 pub mod post;
 pub mod stage;
@@ -60,6 +62,7 @@ pub struct ApiInputs<'a> {
     pub queue_arn: &'a Output<String>,
     pub queue_name: String,
     pub get_order: &'a Function,
+    pub cancel_order: &'a Function,
     pub user_pool_arn: &'a Output<String>,
 }
 
@@ -76,7 +79,9 @@ pub fn create(
         "api",
         rest_api::RestApiArgs::builder()
             .name(names.api())
-            .description("Serverless Orders: POST /orders, GET /orders, GET /orders/{id}")
+            .description(
+                "Serverless Orders: POST /orders, GET /orders, GET /orders/{id}, POST /orders/{id}/cancel",
+            )
             .endpoint_configuration(
                 RestApiEndpointConfiguration::builder()
                     .types("REGIONAL".to_string())
@@ -131,6 +136,7 @@ pub fn create(
     };
     let mut routes_ready = post::create(ctx, &routes, queue);
     routes_ready.extend(get::create(ctx, &routes, inputs.get_order));
+    routes_ready.extend(cancel::create(ctx, &routes, inputs.cancel_order));
     stage::create(ctx, &routes, config, routes_ready)
 }
 

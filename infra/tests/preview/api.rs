@@ -201,6 +201,7 @@ fn every_route_is_behind_the_cognito_authorizer_of_the_stacks_user_pool() {
         let path = match text(method, "resourceId") {
             "orders-path-id" => "/orders",
             "order-path-id" => "/orders/{id}",
+            "cancel-path-id" => "/orders/{id}/cancel",
             other => panic!("a method on an unknown path: {other}"),
         };
         routes.push((text(method, "httpMethod").to_string(), path.to_string()));
@@ -253,6 +254,35 @@ fn get_orders_reaches_get_order_through_a_lambda_proxy_only_from_this_api() {
     let path = one(plan, "aws:apigateway/resource:Resource", "order-path");
     assert_eq!(text(path, "pathPart"), "{id}");
     assert_eq!(text(path, "parentId"), "orders-path-id");
+
+    // The cancel route reaches cancel-order the same way, and only from this API's route.
+    let cancel = one(plan, "aws:apigateway/resource:Resource", "cancel-path");
+    assert_eq!(text(cancel, "pathPart"), "cancel");
+    assert_eq!(text(cancel, "parentId"), "order-path-id");
+    let method = one(plan, "aws:apigateway/method:Method", "cancel-order");
+    assert_eq!(text(method, "httpMethod"), "POST");
+    assert_eq!(
+        input(method, "requestParameters"),
+        &json!({"method.request.path.id": true})
+    );
+    let integration = one(
+        plan,
+        "aws:apigateway/integration:Integration",
+        "cancel-order-integration",
+    );
+    assert_eq!(text(integration, "type"), "AWS_PROXY");
+    assert_eq!(text(integration, "resourceId"), "cancel-path-id");
+    assert!(text(integration, "uri").ends_with(":function:orders-dev-cancel-order/invocations"));
+    let permission = one(
+        plan,
+        "aws:lambda/permission:Permission",
+        "cancel-order-permission",
+    );
+    assert_eq!(text(permission, "function"), "orders-dev-cancel-order");
+    assert_eq!(
+        text(permission, "sourceArn"),
+        format!("arn:aws:execute-api:{REGION}:123456789012:a1b2c3d4e5/*/POST/orders/*/cancel")
+    );
 
     let stage = one(plan, "aws:apigateway/stage:Stage", "api-stage");
     assert_eq!(text(stage, "stageName"), "v1");

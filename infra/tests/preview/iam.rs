@@ -124,6 +124,16 @@ fn every_policy_names_its_actions_and_the_stacks_own_resources() {
             ("dynamodb:Query", format!("{}/index/by-user", table())),
         ],
     );
+    // The pipe's enrichment touches nothing.
+    expected.insert("orders-dev-order-events-role", vec![]);
+    // A cancel reads the order, then writes it once, conditionally.
+    expected.insert(
+        "orders-dev-cancel-order-role",
+        vec![
+            ("dynamodb:GetItem", table()),
+            ("dynamodb:UpdateItem", table()),
+        ],
+    );
     for (role, pairs) in expected.iter_mut() {
         let function = role
             .strip_prefix("orders-dev-")
@@ -155,6 +165,24 @@ fn every_policy_names_its_actions_and_the_stacks_own_resources() {
         workflow.push((action, "*".into()));
     }
     expected.insert("orders-dev-workflow-role", workflow);
+    // The events pipe: the table's stream (listing streams takes no resource), its
+    // enrichment, the bus, and its dead-letter queue.
+    let stream = format!("{}/stream/2026-01-01T00:00:00.000", table());
+    expected.insert(
+        "orders-dev-events-pipe-role",
+        vec![
+            ("dynamodb:DescribeStream", stream.clone()),
+            ("dynamodb:GetRecords", stream.clone()),
+            ("dynamodb:GetShardIterator", stream),
+            ("dynamodb:ListStreams", "*".into()),
+            ("lambda:InvokeFunction", function("order-events")),
+            (
+                "events:PutEvents",
+                format!("arn:aws:events:{REGION}:{ACCOUNT}:event-bus/orders-dev-orders"),
+            ),
+            ("sqs:SendMessage", queue("order-events-dlq")),
+        ],
+    );
     expected.insert(
         "orders-dev-api-queue-role",
         vec![("sqs:SendMessage", queue("queue"))],
@@ -213,6 +241,8 @@ fn every_policy_names_its_actions_and_the_stacks_own_resources() {
             "apigateway.amazonaws.com"
         } else if role.name == "workflow-role" {
             "states.amazonaws.com"
+        } else if role.name == "events-pipe-role" {
+            "pipes.amazonaws.com"
         } else {
             "lambda.amazonaws.com"
         };

@@ -52,6 +52,20 @@ fn published() -> BTreeMap<&'static str, (Vec<&'static str>, Vec<&'static str>)>
                 vec!["QueueName"],
             ),
         ),
+        (
+            "AWS/EventBridge/Pipes",
+            (vec!["EventCount", "ExecutionFailed"], vec!["PipeName"]),
+        ),
+        // A rule of a custom bus: both dimensions.
+        (
+            "AWS/Events",
+            (vec!["FailedInvocations"], vec!["EventBusName", "RuleName"]),
+        ),
+        // The stack's own, from its log metric filter (checked below): no dimension.
+        (
+            orders_infra::monitoring::NAMESPACE,
+            (vec![orders_infra::monitoring::REFUNDS_FAILED], vec![]),
+        ),
     ])
 }
 
@@ -62,6 +76,10 @@ fn own_resources() -> BTreeSet<String> {
         names.queue(),
         names.dead_letter_queue(),
         names.unsettled_dead_letter_queue(),
+        names.events_dead_letter_queue(),
+        names.events_pipe(),
+        names.event_bus(),
+        names.events_tap_rule(),
         names.api(),
         "v1".to_string(),
         format!(
@@ -112,7 +130,10 @@ fn every_alarm_watches_a_published_metric_of_this_stack_and_tells_the_alarms_top
         assert_eq!(input(alarm, "alarmActions"), &topic, "{}", alarm.name);
         assert_eq!(input(alarm, "okActions"), &topic, "{}", alarm.name);
         assert!(!text(alarm, "alarmDescription").is_empty());
-        let first = dimensions.values().next().unwrap().as_str().unwrap();
+        let first = dimensions
+            .values()
+            .next()
+            .map_or(namespace, |value| value.as_str().unwrap());
         watched.insert((metric.to_string(), first.to_string()));
     }
     // What the runbook promises is watched.
@@ -137,9 +158,23 @@ fn every_alarm_watches_a_published_metric_of_this_stack_and_tells_the_alarms_top
             );
         }
     }
+    for (metric, watched_one) in [
+        ("ExecutionFailed", names.events_pipe()),
+        ("FailedInvocations", names.event_bus()),
+        (
+            orders_infra::monitoring::REFUNDS_FAILED,
+            orders_infra::monitoring::NAMESPACE.to_string(),
+        ),
+    ] {
+        assert!(
+            watched.contains(&(metric.to_string(), watched_one.clone())),
+            "{metric} {watched_one}"
+        );
+    }
     for queue in [
         names.dead_letter_queue(),
         names.unsettled_dead_letter_queue(),
+        names.events_dead_letter_queue(),
     ] {
         for metric in [
             "ApproximateNumberOfMessagesVisible",
@@ -159,7 +194,49 @@ fn every_alarm_watches_a_published_metric_of_this_stack_and_tells_the_alarms_top
         input(api, "dimensions"),
         &json!({"ApiName": names.api(), "Stage": "v1"})
     );
-    assert_eq!(alarms.len(), 2 + 3 + 2 * FUNCTIONS.len() + 1 + 2);
+    assert_eq!(alarms.len(), 3 + 3 + 2 * FUNCTIONS.len() + 3 + 1 + 3);
+}
+
+/// The refunds that failed for good are counted from the workflow's own execution log:
+/// the filter reads that log group and makes the metric the alarm watches.
+#[test]
+fn failed_refunds_are_counted_from_the_workflows_execution_log() {
+    let plan = update();
+    let filter = one(
+        plan,
+        "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+        "refunds-failed-metric",
+    );
+    let group = one(plan, "aws:cloudwatch/logGroup:LogGroup", "workflow-logs");
+    assert_eq!(text(filter, "logGroupName"), text(group, "name"));
+    let machine = one(plan, "aws:sfn/stateMachine:StateMachine", "workflow");
+    assert_eq!(machine.inputs["loggingConfiguration"]["level"], "ALL");
+    assert_eq!(
+        input(filter, "metricTransformation"),
+        &json!({
+            "name": orders_infra::monitoring::REFUNDS_FAILED,
+            "namespace": orders_infra::monitoring::NAMESPACE,
+            "value": "1",
+            "defaultValue": null,
+            "unit": null,
+        })
+    );
+    // It matches the end of an execution that failed with the workflow's RefundFailed.
+    let pattern = text(filter, "pattern");
+    assert!(
+        pattern.contains(r#"$.type = "ExecutionFailed""#),
+        "{pattern}"
+    );
+    assert!(
+        pattern.contains(r#"$.details.error = "RefundFailed""#),
+        "{pattern}"
+    );
+    let definition = parse(text(machine, "definition"));
+    assert_eq!(definition["States"]["RefundFailed"]["Type"], "Fail");
+    assert_eq!(
+        definition["States"]["RefundFailed"]["Error"],
+        "RefundFailed"
+    );
 }
 
 #[test]
@@ -195,6 +272,14 @@ fn the_dashboard_shows_the_pipeline_and_names_only_this_stacks_resources() {
     }
     assert_eq!(
         shown,
-        BTreeSet::from(["AWS/ApiGateway", "AWS/Lambda", "AWS/SQS", "AWS/States"])
+        BTreeSet::from([
+            "AWS/ApiGateway",
+            "AWS/EventBridge/Pipes",
+            "AWS/Events",
+            "AWS/Lambda",
+            "AWS/SQS",
+            "AWS/States",
+            orders_infra::monitoring::NAMESPACE,
+        ])
     );
 }

@@ -7,40 +7,50 @@ fn expected_counts() -> BTreeMap<&'static str, usize> {
         ("aws:apigateway/account:Account", 1),
         ("aws:apigateway/authorizer:Authorizer", 1),
         ("aws:apigateway/deployment:Deployment", 1),
-        ("aws:apigateway/integration:Integration", 3),
+        ("aws:apigateway/integration:Integration", 4),
         ("aws:apigateway/integrationResponse:IntegrationResponse", 3),
-        ("aws:apigateway/method:Method", 3),
+        ("aws:apigateway/method:Method", 4),
         ("aws:apigateway/methodResponse:MethodResponse", 3),
         ("aws:apigateway/methodSettings:MethodSettings", 1),
         ("aws:apigateway/model:Model", 1),
         ("aws:apigateway/requestValidator:RequestValidator", 1),
-        ("aws:apigateway/resource:Resource", 2),
+        ("aws:apigateway/resource:Resource", 3),
         ("aws:apigateway/response:Response", 9),
         ("aws:apigateway/restApi:RestApi", 1),
         ("aws:apigateway/stage:Stage", 1),
-        // Five functions, the state machine, the API's access and execution logs.
+        // Seven functions, the state machine, the API's access and execution logs.
         ("aws:cloudwatch/dashboard:Dashboard", 1),
-        ("aws:cloudwatch/eventRule:EventRule", 1),
-        ("aws:cloudwatch/eventTarget:EventTarget", 1),
-        ("aws:cloudwatch/logGroup:LogGroup", 8),
-        // Both dead-letter queues (not empty, oldest message), executions failed, timed
-        // out and aborted, each function's errors and throttles, the API's 5xx.
-        ("aws:cloudwatch/metricAlarm:MetricAlarm", 18),
+        ("aws:cloudwatch/eventArchive:EventArchive", 1),
+        ("aws:cloudwatch/eventBus:EventBus", 1),
+        // The unsettled executions' rule, and the order events' tap.
+        ("aws:cloudwatch/eventRule:EventRule", 2),
+        ("aws:cloudwatch/eventTarget:EventTarget", 2),
+        ("aws:cloudwatch/logGroup:LogGroup", 10),
+        ("aws:cloudwatch/logMetricFilter:LogMetricFilter", 1),
+        // The three dead-letter queues (not empty, oldest message), executions failed,
+        // timed out and aborted, each function's errors and throttles, the events pipe's
+        // failures and the tap's, refunds failed for good, the API's 5xx.
+        ("aws:cloudwatch/metricAlarm:MetricAlarm", 27),
         ("aws:cognito/userPool:UserPool", 1),
         ("aws:cognito/userPoolClient:UserPoolClient", 1),
         ("aws:dynamodb/table:Table", 1),
-        // Five functions, the state machine, API Gateway's queue role and logs role.
-        ("aws:iam/role:Role", 8),
-        ("aws:iam/rolePolicy:RolePolicy", 8),
+        // Seven functions, the state machine, the events pipe, API Gateway's queue role and
+        // logs role.
+        ("aws:iam/role:Role", 11),
+        ("aws:iam/rolePolicy:RolePolicy", 11),
         ("aws:lambda/eventSourceMapping:EventSourceMapping", 1),
-        ("aws:lambda/function:Function", 5),
-        // API Gateway on get-order, EventBridge on manage-order-state.
-        ("aws:lambda/permission:Permission", 3),
+        ("aws:lambda/function:Function", 7),
+        // API Gateway on get-order (two routes) and cancel-order, EventBridge on
+        // manage-order-state.
+        ("aws:lambda/permission:Permission", 4),
+        ("aws:pipes/pipe:Pipe", 1),
         ("aws:sfn/stateMachine:StateMachine", 1),
         ("aws:sns/topic:Topic", 3),
         ("aws:sns/topicSubscription:TopicSubscription", 2),
-        ("aws:sqs/queue:Queue", 3),
-        ("aws:sqs/queuePolicy:QueuePolicy", 1),
+        // The order queue, three dead-letter queues (orders, unsettled executions, events
+        // pipe) and the events tap.
+        ("aws:sqs/queue:Queue", 5),
+        ("aws:sqs/queuePolicy:QueuePolicy", 2),
     ])
 }
 

@@ -11,7 +11,10 @@ fn the_state_machine_definition_is_fully_substituted_valid_and_logged() {
     assert!(!definition_text.contains("${"), "a placeholder survived");
     let definition = parse(definition_text);
     orders_blueprint::workflow::check(&definition).expect("a well-formed state machine");
-    assert_eq!(definition["States"]["WaitForPayment"]["Seconds"], 30);
+    assert_eq!(
+        definition["States"]["StartWaiting"]["Parameters"]["left"],
+        30
+    );
 
     let mut invoked = BTreeSet::new();
     for state in definition["States"].as_object().unwrap().values() {
@@ -50,7 +53,7 @@ fn the_state_machine_definition_is_fully_substituted_valid_and_logged() {
         "workflow",
     );
     assert_eq!(
-        parse(text(machine, "definition"))["States"]["WaitForPayment"]["Seconds"],
+        parse(text(machine, "definition"))["States"]["StartWaiting"]["Parameters"]["left"],
         5
     );
 }

@@ -6,7 +6,7 @@ use anyhow::Context;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use orders_blueprint::TABLE_KEY;
@@ -19,13 +19,19 @@ fn key(name: &str, kind: KeyType) -> anyhow::Result<KeySchemaElement> {
         .build()?)
 }
 
-/// An Orders table (key `order_id`, on demand, with the index of each user's orders) named
-/// `name`.
-pub async fn orders_table(config: &SdkConfig, name: &str) -> anyhow::Result<()> {
+/// An Orders table (key `order_id`, on demand, with the index of each user's orders and a
+/// stream of its writes, old and new item) named `name`; the stream's ARN.
+pub async fn orders_table(config: &SdkConfig, name: &str) -> anyhow::Result<String> {
     let mut request = aws_sdk_dynamodb::Client::new(config)
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()?,
+        )
         .key_schema(key(TABLE_KEY, KeyType::Hash)?)
         .global_secondary_indexes(
             GlobalSecondaryIndex::builder()
@@ -48,11 +54,14 @@ pub async fn orders_table(config: &SdkConfig, name: &str) -> anyhow::Result<()> 
                 .build()?,
         );
     }
-    request
+    let created = request
         .send()
         .await
         .with_context(|| format!("create table {name}"))?;
-    Ok(())
+    created
+        .table_description
+        .and_then(|table| table.latest_stream_arn)
+        .with_context(|| format!("table {name} was created without its stream"))
 }
 
 /// A queue with the given attributes; its URL.

@@ -1,0 +1,25 @@
+//! Lambda entry point of cancel-order. Environment: `ORDERS_TABLE`.
+
+use aws_lambda_events::apigw::ApiGatewayProxyRequest;
+use orders_aws::{DynamoOrderStore, init_tracing, required_env, sdk_config, serve};
+use orders_core::settings::env;
+use std::convert::Infallible;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let table = required_env(env::ORDERS_TABLE)?;
+    let orders = DynamoOrderStore::new(aws_sdk_dynamodb::Client::new(&sdk_config()), table);
+    let orders = &orders;
+    serve(
+        |request: &ApiGatewayProxyRequest| {
+            let order_id = request.path_parameters.get("id").map(String::as_str);
+            tracing::info_span!("invocation", order_id = order_id.unwrap_or_default())
+        },
+        // Every outcome, a failure to write included, is an HTTP answer.
+        move |request| async move {
+            Ok::<_, Infallible>(cancel_order::handle(orders, &request, chrono::Utc::now()).await)
+        },
+    )
+    .await
+}
