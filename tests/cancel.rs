@@ -5,12 +5,13 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use orders_local::env;
 use serde_json::Value;
 use support::{
-    Runner, USER, emails_once_a_later_order_is_emailed, final_order, good_order, post_order,
+    Runner, USER, emails_once_a_later_order_is_emailed, final_order, good_order, order_when,
+    post_order,
 };
 
 /// `POST /orders/{id}/cancel` as `user`: the status and the JSON answer.
@@ -27,36 +28,7 @@ async fn cancel_as(runner: &Runner, user: &str, order_id: &str) -> (u16, Value) 
 
 /// `GET /orders/{id}` as [`USER`], once the workflow has stored the order.
 async fn stored(runner: &Runner, order_id: &str) -> Value {
-    let http = runner.signed_in(USER).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let response = http
-            .get(runner.url(&format!("/orders/{order_id}")))
-            .send()
-            .await
-            .unwrap();
-        if response.status() == 200 {
-            return response.json().await.unwrap();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "order {order_id} was never stored"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Reads the order until `done` holds of it.
-async fn until(runner: &Runner, order_id: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let order = stored(runner, order_id).await;
-        if done(&order) {
-            return order;
-        }
-        assert!(Instant::now() < deadline, "order {order_id} stayed {order}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    order_when(runner, order_id, |_| true).await
 }
 
 #[tokio::test]
@@ -95,7 +67,7 @@ async fn a_cancel_during_the_wait_is_at_once_refunded_once_and_never_handed_off(
     assert_eq!((status, &again), (202, &answer));
 
     // The charge is refunded by the workflow, which sees the cancel during its wait.
-    let refunded = until(&runner, &order_id, |order| order.get("refund").is_some()).await;
+    let refunded = order_when(&runner, &order_id, |order| order.get("refund").is_some()).await;
     assert_eq!(refunded["status"], "CANCELLED");
     assert_eq!(refunded["version"], 2, "a refund is no status change");
     assert_eq!(refunded["payment"]["outcome"], "PAID");
@@ -188,7 +160,7 @@ async fn cancels_racing_the_hand_off_have_exactly_one_winner_each() {
     for (order_id, status, answer) in &answers {
         let order = final_order(&runner, order_id).await;
         let order = if order["status"] == "CANCELLED" {
-            until(&runner, order_id, |o| o.get("refund").is_some()).await
+            order_when(&runner, order_id, |o| o.get("refund").is_some()).await
         } else {
             order
         };

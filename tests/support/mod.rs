@@ -214,6 +214,12 @@ pub fn good_order() -> Value {
 
 /// Polls `GET /orders/{id}` as [`USER`] until the order is final.
 pub async fn final_order(runner: &Runner, order_id: &str) -> Value {
+    order_when(runner, order_id, |order| order["final"] == true).await
+}
+
+/// Polls `GET /orders/{id}` as [`USER`] until the order is stored and `done` holds of it
+/// (a 404 meanwhile: not stored yet).
+pub async fn order_when(runner: &Runner, order_id: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut last = Value::Null;
     let http = runner.signed_in(USER).await;
@@ -225,7 +231,7 @@ pub async fn final_order(runner: &Runner, order_id: &str) -> Value {
             .unwrap();
         if response.status() == 200 {
             last = response.json().await.unwrap();
-            if last["final"] == true {
+            if done(&last) {
                 return last;
             }
         } else {
@@ -233,7 +239,7 @@ pub async fn final_order(runner: &Runner, order_id: &str) -> Value {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("order {order_id} did not end in time; last seen {last}");
+    panic!("order {order_id} did not get there in time; last seen {last}");
 }
 
 /// How many emails `order_id` got in all, read once a later order (the sentinel) has been

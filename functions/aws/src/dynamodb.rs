@@ -37,6 +37,38 @@ fn value(value: &impl Serialize) -> Result<AttributeValue, DependencyError> {
         .map_err(|e| DependencyError::new(SERVICE, format!("cannot encode a value: {e}")))
 }
 
+type UpdateResult = Result<
+    aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+    aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+>;
+
+/// A conditional update's outcome: its output, or `None` if its condition did not hold.
+fn conditional(
+    result: UpdateResult,
+) -> Result<Option<aws_sdk_dynamodb::operation::update_item::UpdateItemOutput>, DependencyError> {
+    match result {
+        Ok(output) => Ok(Some(output)),
+        Err(err) if is_service_error(&err, CONDITION_FAILED) => Ok(None),
+        Err(err) => Err(dependency_error(SERVICE, err)),
+    }
+}
+
+/// The order an `ALL_NEW` update returned; `None` if its condition did not hold.
+fn updated_order(result: UpdateResult) -> Result<Option<Order>, DependencyError> {
+    match conditional(result)? {
+        Some(output) => output
+            .attributes
+            .map(decode)
+            .transpose()?
+            .map(Some)
+            .ok_or_else(|| DependencyError::new(SERVICE, "update returned no item")),
+        None => Ok(None),
+    }
+}
+
 fn decode(
     item: std::collections::HashMap<String, AttributeValue>,
 ) -> Result<Order, DependencyError> {
@@ -178,20 +210,12 @@ impl OrderStore for DynamoOrderStore {
                 .expression_attribute_names("#failure", "failure")
                 .expression_attribute_values(":failure", value(failure)?);
         }
-        match request
-            .update_expression(format!("SET {}", set.join(", ")))
-            .send()
-            .await
-        {
-            Ok(output) => output
-                .attributes
-                .map(decode)
-                .transpose()?
-                .map(Some)
-                .ok_or_else(|| DependencyError::new(SERVICE, "update returned no item")),
-            Err(err) if is_service_error(&err, CONDITION_FAILED) => Ok(None),
-            Err(err) => Err(dependency_error(SERVICE, err)),
-        }
+        updated_order(
+            request
+                .update_expression(format!("SET {}", set.join(", ")))
+                .send()
+                .await,
+        )
     }
 
     async fn cancel(
@@ -225,11 +249,7 @@ impl OrderStore for DynamoOrderStore {
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
-        match update {
-            Ok(output) => output.attributes.map(decode).transpose(),
-            Err(err) if is_service_error(&err, CONDITION_FAILED) => Ok(None),
-            Err(err) => Err(dependency_error(SERVICE, err)),
-        }
+        updated_order(update)
     }
 
     async fn claim_handoff(
@@ -250,11 +270,7 @@ impl OrderStore for DynamoOrderStore {
             .expression_attribute_values(":at", value(&at)?)
             .send()
             .await;
-        match update {
-            Ok(_) => Ok(true),
-            Err(err) if is_service_error(&err, CONDITION_FAILED) => Ok(false),
-            Err(err) => Err(dependency_error(SERVICE, err)),
-        }
+        Ok(conditional(update)?.is_some())
     }
 
     async fn record_refund(
@@ -277,11 +293,7 @@ impl OrderStore for DynamoOrderStore {
             .expression_attribute_values(":payment", value(payment)?)
             .send()
             .await;
-        match update {
-            Ok(_) => Ok(true),
-            Err(err) if is_service_error(&err, CONDITION_FAILED) => Ok(false),
-            Err(err) => Err(dependency_error(SERVICE, err)),
-        }
+        Ok(conditional(update)?.is_some())
     }
 
     async fn record_refund_failure(
@@ -342,10 +354,6 @@ impl DynamoOrderStore {
                 .expression_attribute_values(":at", at),
             None => request.update_expression("SET #attr = :value"),
         };
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(err) if is_service_error(&err, CONDITION_FAILED) => Ok(false),
-            Err(err) => Err(dependency_error(SERVICE, err)),
-        }
+        Ok(conditional(request.send().await)?.is_some())
     }
 }

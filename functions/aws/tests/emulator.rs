@@ -87,6 +87,22 @@ fn payment(outcome: PaymentOutcome) -> Option<Payment> {
     })
 }
 
+/// Saves an order of `quantity` and records its payment: an order ready to hand off.
+async fn paid(store: &DynamoOrderStore, notifier: &SnsNotifier, id: &OrderId, quantity: u8) {
+    service::create_order(store, id, new_order(quantity), Utc::now())
+        .await
+        .unwrap();
+    let paid = StatusChange {
+        status: OrderStatus::PaymentOk,
+        at: Utc::now(),
+        payment: payment(PaymentOutcome::Paid),
+        failure: None,
+    };
+    service::set_status(store, notifier, id, paid)
+        .await
+        .unwrap();
+}
+
 async fn scan(
     client: &aws_sdk_dynamodb::Client,
 ) -> Vec<std::collections::HashMap<String, AttributeValue>> {
@@ -251,18 +267,7 @@ async fn paid_order_is_handed_to_its_restaurant_once() {
     let dispatcher = SnsDispatcher::new(aws_sdk_sns::Client::new(&config), restaurant_arn);
     let id = order_id("o-3");
 
-    service::create_order(&store, &id, new_order(5), Utc::now())
-        .await
-        .unwrap();
-    let paid = StatusChange {
-        status: OrderStatus::PaymentOk,
-        at: Utc::now(),
-        payment: payment(PaymentOutcome::Paid),
-        failure: None,
-    };
-    service::set_status(&store, &notifier, &id, paid)
-        .await
-        .unwrap();
+    paid(&store, &notifier, &id, 5).await;
     let first = service::send_to_restaurant(&store, &dispatcher, &id, Utc::now())
         .await
         .unwrap();
@@ -303,18 +308,7 @@ async fn a_cancel_and_the_hand_off_claim_racing_each_other_have_one_winner() {
     let (mut cancelled, mut claimed) = (0, 0);
     for n in 0..20 {
         let id = order_id(&format!("race-{n}"));
-        service::create_order(&store, &id, new_order(1), Utc::now())
-            .await
-            .unwrap();
-        let paid = StatusChange {
-            status: OrderStatus::PaymentOk,
-            at: Utc::now(),
-            payment: payment(PaymentOutcome::Paid),
-            failure: None,
-        };
-        service::set_status(&store, &notifier, &id, paid)
-            .await
-            .unwrap();
+        paid(&store, &notifier, &id, 1).await;
         let (cancel, claim) = tokio::join!(
             service::cancel_order(&store, &customer, &id, Utc::now()),
             store.claim_handoff(&id, Utc::now()),
