@@ -92,8 +92,10 @@ fn process_payment(c: &mut Criterion) {
     };
     c.bench_function("process_payment", |b| {
         b.to_async(&rt).iter(|| async {
-            let request: process_payment::Request =
-                serde_json::from_value(json!({"order_id": "o-1", "quantity": 3})).unwrap();
+            let request: process_payment::Request = serde_json::from_value(
+                json!({"action": "charge", "order_id": "o-1", "quantity": 3}),
+            )
+            .unwrap();
             process_payment::handle(&payments, request).await.unwrap()
         })
     });
