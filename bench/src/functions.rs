@@ -214,33 +214,28 @@ fn stream_batch() -> Value {
     Value::Array(records)
 }
 
-/// `POST /orders/{id}/cancel` as the proxy integration hands it to cancel-order.
-fn cancel_order_request(id: &str, user: &str) -> Value {
-    json!({
-        "resource": "/orders/{id}/cancel",
-        "path": format!("/orders/{id}/cancel"),
-        "httpMethod": "POST",
-        "pathParameters": {"id": id},
-        "requestContext": {
-            "httpMethod": "POST",
-            "resourcePath": "/orders/{id}/cancel",
-            "stage": "v1",
-            "authorizer": {"claims": {"sub": user, "token_use": "id"}},
-        },
-    })
-}
-
 /// `GET /orders/{id}` as API Gateway's proxy integration hands it to get-order once the
 /// Cognito authorizer has let `user` through: their claims, every one a string.
 fn get_order_request(id: &str, user: &str) -> Value {
+    proxy_request("GET", "/orders/{id}", id, user)
+}
+
+/// `POST /orders/{id}/cancel` as the proxy integration hands it to cancel-order.
+fn cancel_order_request(id: &str, user: &str) -> Value {
+    proxy_request("POST", "/orders/{id}/cancel", id, user)
+}
+
+/// A proxy integration's event for `method` on `resource` with the order `id`, as the
+/// Cognito authorizer passes `user` on.
+fn proxy_request(method: &str, resource: &str, id: &str, user: &str) -> Value {
     json!({
-        "resource": "/orders/{id}",
-        "path": format!("/orders/{id}"),
-        "httpMethod": "GET",
+        "resource": resource,
+        "path": resource.replace("{id}", id),
+        "httpMethod": method,
         "pathParameters": {"id": id},
         "requestContext": {
-            "httpMethod": "GET",
-            "resourcePath": "/orders/{id}",
+            "httpMethod": method,
+            "resourcePath": resource,
             "stage": "v1",
             "authorizer": {"claims": {"sub": user, "token_use": "id"}},
         },

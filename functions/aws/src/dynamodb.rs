@@ -30,6 +30,17 @@ impl DynamoOrderStore {
     fn key(id: &OrderId) -> AttributeValue {
         AttributeValue::S(id.as_str().to_owned())
     }
+
+    /// An update of the order `id`, to be given its condition and expressions.
+    fn update(
+        &self,
+        id: &OrderId,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(KEY, Self::key(id))
+    }
 }
 
 fn value(value: &impl Serialize) -> Result<AttributeValue, DependencyError> {
@@ -185,10 +196,7 @@ impl OrderStore for DynamoOrderStore {
             "#updated_at = :at",
         ];
         let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(KEY, Self::key(id))
+            .update(id)
             .condition_expression("#status = :from")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#version", "version")
@@ -225,10 +233,7 @@ impl OrderStore for DynamoOrderStore {
     ) -> Result<Option<Order>, DependencyError> {
         let [received, paid] = OrderStatus::CANCELLABLE;
         let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(KEY, Self::key(id))
+            .update(id)
             // The one write that decides a cancel against the hand-off's claim.
             .condition_expression(
                 "#status IN (:received, :paid) AND attribute_not_exists(#handoff_at)",
@@ -258,10 +263,7 @@ impl OrderStore for DynamoOrderStore {
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, DependencyError> {
         let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(KEY, Self::key(id))
+            .update(id)
             .condition_expression("#status = :paid AND attribute_not_exists(#handoff_at)")
             .update_expression("SET #handoff_at = :at")
             .expression_attribute_names("#status", "status")
@@ -280,10 +282,7 @@ impl OrderStore for DynamoOrderStore {
         refund: &Refund,
     ) -> Result<bool, DependencyError> {
         let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(KEY, Self::key(id))
+            .update(id)
             .condition_expression("attribute_exists(#id) AND attribute_not_exists(#refund)")
             .update_expression("SET #refund = :refund, #payment = :payment")
             .expression_attribute_names("#id", KEY)
@@ -339,10 +338,7 @@ impl DynamoOrderStore {
         updated_at: Option<AttributeValue>,
     ) -> Result<bool, DependencyError> {
         let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(KEY, Self::key(id))
+            .update(id)
             .condition_expression("attribute_exists(#id) AND attribute_not_exists(#attr)")
             .expression_attribute_names("#id", KEY)
             .expression_attribute_names("#attr", attribute)
