@@ -18,7 +18,7 @@ export PATH := $(VENV)/bin:$(PATH)
 
 # Lambda architecture of the zips. Tests build for this machine; AWS defaults to arm64.
 ARCH ?= x86_64
-FUNCTIONS := start-order manage-order-state process-payment send-order get-order cancel-order order-events
+FUNCTIONS := start-order manage-order-state process-payment send-order get-order cancel-order order-events authorize-socket socket-connections push-status
 
 # The AWS provider version of the program's schema, and its npm SDK (the reference for
 # property names) unpacked under target/.

@@ -11,7 +11,8 @@
 # and deletes it when done, pass or fail.
 #
 # Checks the rows of tests/contract/answers.json marked smoke (what the API answers to
-# good and bad requests; python3 runs them), then follows one good order to a final status
+# good and bad requests; python3 runs them; the CORS rows with ORDERS_APP_ORIGIN, the app's
+# origin: a stack's `appUrl`, local mode's `app_url`), then follows one good order to a final status
 # the way a client should: from the 204's Location, waiting as a 404's Retry-After says
 # while the workflow has not stored it yet. Exit code 0 only if all of that holds. A
 # declined payment (PAYMENT_FAILED) is a normal outcome; FAILED means the pipeline broke.

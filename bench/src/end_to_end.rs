@@ -37,6 +37,8 @@ pub async fn run(orders: usize, concurrency: usize) -> anyhow::Result<Value> {
     let _ = std::fs::remove_file(&ready_file);
     let mut runner = Command::new(runner_binary)
         .env(env::PORT, "0")
+        .env(env::APP_PORT, "0")
+        .env(env::SOCKET_PORT, "0")
         .env(env::WAIT_SECONDS, "0")
         .env(env::CONSUMERS, "4")
         // The figures are the pipeline's, not capped by the stage's throttle.

@@ -9,7 +9,7 @@ pub mod workflow;
 
 use orders_core::settings::env;
 
-/// The seven functions, by the name of their crate (and of their zip).
+/// The ten functions, by the name of their crate (and of their zip).
 pub const START_ORDER: &str = "start-order";
 pub const MANAGE_ORDER_STATE: &str = "manage-order-state";
 pub const PROCESS_PAYMENT: &str = "process-payment";
@@ -17,6 +17,9 @@ pub const SEND_ORDER: &str = "send-order";
 pub const GET_ORDER: &str = "get-order";
 pub const CANCEL_ORDER: &str = "cancel-order";
 pub const ORDER_EVENTS: &str = "order-events";
+pub const AUTHORIZE_SOCKET: &str = "authorize-socket";
+pub const SOCKET_CONNECTIONS: &str = "socket-connections";
+pub const PUSH_STATUS: &str = "push-status";
 
 /// A Lambda function's deployment settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +32,7 @@ pub struct FunctionSpec {
 }
 
 /// Rust functions start in milliseconds and run in a few MB: 128 MB suffices.
-pub const FUNCTIONS: [FunctionSpec; 7] = [
+pub const FUNCTIONS: [FunctionSpec; 10] = [
     FunctionSpec {
         name: START_ORDER,
         memory_mb: 128,
@@ -58,13 +61,13 @@ pub const FUNCTIONS: [FunctionSpec; 7] = [
         name: GET_ORDER,
         memory_mb: 128,
         timeout_seconds: 10,
-        environment: &[env::ORDERS_TABLE],
+        environment: &[env::ALLOWED_ORIGINS, env::ORDERS_TABLE],
     },
     FunctionSpec {
         name: CANCEL_ORDER,
         memory_mb: 128,
         timeout_seconds: 10,
-        environment: &[env::ORDERS_TABLE],
+        environment: &[env::ALLOWED_ORIGINS, env::ORDERS_TABLE],
     },
     // The pipe's enrichment: reads its batch, calls nothing.
     FunctionSpec {
@@ -72,6 +75,27 @@ pub const FUNCTIONS: [FunctionSpec; 7] = [
         memory_mb: 128,
         timeout_seconds: 10,
         environment: &[],
+    },
+    // The WebSocket API's `$connect` authorizer: reads the pool's keys, calls nothing else.
+    FunctionSpec {
+        name: AUTHORIZE_SOCKET,
+        memory_mb: 128,
+        timeout_seconds: 10,
+        environment: &[env::USER_POOL_CLIENT_ID, env::USER_POOL_ID],
+    },
+    // `$connect` and `$disconnect`: one write to the connections table.
+    FunctionSpec {
+        name: SOCKET_CONNECTIONS,
+        memory_mb: 128,
+        timeout_seconds: 10,
+        environment: &[env::CONNECTIONS_TABLE],
+    },
+    // The orders bus's push rule: one event, posted to its customer's connections.
+    FunctionSpec {
+        name: PUSH_STATUS,
+        memory_mb: 128,
+        timeout_seconds: 10,
+        environment: &[env::CONNECTIONS_TABLE, env::SOCKET_ENDPOINT],
     },
 ];
 
@@ -140,6 +164,53 @@ pub mod events {
     pub fn tap_pattern() -> String {
         serde_json::json!({"source": [SOURCE], "detail-type": [DETAIL_TYPE]}).to_string()
     }
+}
+
+/// Live status: the WebSocket API on which a signed-in customer gets every status change of
+/// their own orders, and the browser app that uses it.
+pub mod live {
+    use orders_core::events::{DETAIL_TYPE, SOURCE};
+
+    /// The connections table's keys, index and TTL attribute.
+    pub use orders_core::table::connections as table;
+
+    /// The query parameter `$connect` reads the ID token from: a browser cannot set headers
+    /// on a WebSocket. The authorizer's identity source, as API Gateway spells it, is
+    /// [`identity_source`].
+    pub const TOKEN_PARAMETER: &str = "token";
+
+    pub fn identity_source() -> String {
+        format!("route.request.querystring.{TOKEN_PARAMETER}")
+    }
+
+    /// The WebSocket stage (part of its URL and of the management endpoint).
+    pub const STAGE: &str = "live";
+
+    /// A stored connection expires after API Gateway's longest connection, 2 hours ("Amazon
+    /// API Gateway quotas for configuring and running a WebSocket API"); DynamoDB's TTL then
+    /// removes one whose `$disconnect` never came.
+    pub const CONNECTION_TTL_SECONDS: i64 = 2 * 3600;
+
+    /// The WebSocket stage's throttle: connections and messages a second, and the burst.
+    pub const THROTTLING_RATE_LIMIT: f64 = 50.0;
+    pub const THROTTLING_BURST_LIMIT: u32 = 100;
+
+    /// How EventBridge retries push-status for one event before the rule's dead-letter
+    /// queue: a status a minute late is still worth showing, an hour late is not.
+    pub const PUSH_RETRY_ATTEMPTS: u32 = 5;
+    pub const PUSH_EVENT_AGE_SECONDS: u32 = 3600;
+
+    /// The push rule's pattern: every order event (push-status finds each one's customer).
+    pub fn push_pattern() -> String {
+        serde_json::json!({"source": [SOURCE], "detail-type": [DETAIL_TYPE]}).to_string()
+    }
+
+    /// The REST API's CORS rules.
+    pub use orders_core::cors;
+
+    /// The app's file the deployment writes: where the app finds the API, the WebSocket and
+    /// the user pool.
+    pub const CONFIG_FILE: &str = "config.json";
 }
 
 /// Records per consumer invocation.
@@ -273,6 +344,36 @@ impl Names {
     pub fn events_tap_rule(&self) -> String {
         format!("{}-events-tap", self.prefix)
     }
+
+    /// The WebSocket API of live status.
+    pub fn socket_api(&self) -> String {
+        format!("{}-live", self.prefix)
+    }
+
+    /// Its `$connect` authorizer.
+    pub fn socket_authorizer(&self) -> String {
+        format!("{}-live-token", self.prefix)
+    }
+
+    /// The open WebSocket connections, by customer.
+    pub fn connections_table(&self) -> String {
+        format!("{}-connections", self.prefix)
+    }
+
+    /// The rule on the orders bus that feeds push-status.
+    pub fn push_rule(&self) -> String {
+        format!("{}-push", self.prefix)
+    }
+
+    /// Where that rule's events go when push-status cannot take them.
+    pub fn push_dead_letter_queue(&self) -> String {
+        format!("{}-push-dlq", self.prefix)
+    }
+
+    /// The CloudFront origin access control of the app's bucket.
+    pub fn app_origin_access(&self) -> String {
+        format!("{}-app", self.prefix)
+    }
 }
 
 #[cfg(test)]
@@ -311,6 +412,11 @@ mod tests {
             names.events_pipe(),
             names.events_dead_letter_queue(),
             names.events_tap_queue(),
+            names.socket_api(),
+            names.socket_authorizer(),
+            names.connections_table(),
+            names.push_rule(),
+            names.push_dead_letter_queue(),
         ];
         all.extend(FUNCTIONS.iter().map(|f| names.function(f.name)));
         assert!(all.iter().all(|n| n.starts_with("orders-dev-")));

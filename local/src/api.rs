@@ -20,6 +20,9 @@ use axum::routing::{get, post};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use orders_aws::DynamoOrderStore;
 use orders_blueprint::api::{MAX_BODY_BYTES, REQUEST_ID_HEADER, message as says, order_location};
+use orders_core::cors::{
+    ALLOWED_HEADERS, AllowedOrigins, EXPOSED_HEADERS, PREFLIGHT_MAX_AGE_SECONDS,
+};
 use orders_core::{OrderId, OrderMessage, UserId};
 use serde_json::{Value, json};
 
@@ -35,7 +38,15 @@ pub struct Api {
     pub queue_timeout: Duration,
     /// Checks the caller's token on every route.
     pub authorizer: Arc<Authorizer>,
+    /// The browser origins that may read its answers (the app's first).
+    pub origins: AllowedOrigins,
 }
+
+/// Marks an answer of an integration (the queue's, a function's), whose CORS headers name
+/// the request's origin if admitted; every other answer is a gateway response, whose
+/// headers are fixed when the stack is deployed and name the app's origin.
+#[derive(Clone, Copy)]
+struct Integrated;
 
 /// A new order id, shaped like API Gateway's extended request ids (which are the cloud's
 /// order ids): 11 random bytes in URL-safe base64, 16 characters ending in `=`.
@@ -88,7 +99,94 @@ pub fn router(api: Arc<Api>) -> Router {
             message(StatusCode::NOT_FOUND, says::NO_SUCH_ROUTE)
         })
         .layer(middleware::from_fn(name_request))
+        .layer(middleware::from_fn_with_state(api.clone(), cors))
         .with_state(api)
+}
+
+/// The methods of the resource `path` names (`None`: no such resource), OPTIONS last.
+fn resource_methods(path: &str) -> Option<Vec<&'static str>> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let mut methods: Vec<&'static str> = orders_blueprint::api::ROUTES
+        .iter()
+        .filter(|(_, resource)| {
+            let pattern: Vec<&str> = resource.split('/').collect();
+            pattern.len() == segments.len()
+                && pattern
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| (p.starts_with('{') && !s.is_empty()) || p == s)
+        })
+        .map(|(method, _)| *method)
+        .collect();
+    if methods.is_empty() {
+        return None;
+    }
+    methods.push("OPTIONS");
+    Some(methods)
+}
+
+/// The REST API's CORS, as the stack configures it: a preflight (`OPTIONS`, no
+/// authorizer; a MOCK integration in the cloud) for every resource, admitting the
+/// request's origin if it is one of [`Api::origins`]; on an integration's answer the same;
+/// on a gateway response (401, 404, 413, 415, 429, 400, 504…) the app's origin, the one
+/// value API Gateway can give it (its headers are static or copied, never chosen).
+async fn cors(State(api): State<Arc<Api>>, request: Request, next: Next) -> Response {
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .map(str::to_owned);
+    let admitted = origin
+        .filter(|o| api.origins.admits(o))
+        .and_then(|o| HeaderValue::from_str(&o).ok());
+    if request.method() == axum::http::Method::OPTIONS {
+        if let Some(methods) = resource_methods(request.uri().path()) {
+            let mut response = StatusCode::OK.into_response();
+            let headers = response.headers_mut();
+            for (name, value) in [
+                (header::ACCESS_CONTROL_ALLOW_METHODS, methods.join(",")),
+                (
+                    header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    ALLOWED_HEADERS.join(","),
+                ),
+                (
+                    header::ACCESS_CONTROL_MAX_AGE,
+                    PREFLIGHT_MAX_AGE_SECONDS.to_string(),
+                ),
+                (header::VARY, "Origin".to_owned()),
+            ] {
+                headers.insert(name, HeaderValue::from_str(&value).expect("ASCII"));
+            }
+            if let Some(origin) = admitted {
+                headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            }
+            return response;
+        }
+    }
+    let mut response = next.run(request).await;
+    let integrated = response.extensions().get::<Integrated>().is_some();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_str(&EXPOSED_HEADERS.join(",")).expect("ASCII"),
+    );
+    if integrated {
+        // A function's answer carries its own (get_order::admit_origin); the queue's gets
+        // them from the integration response's template.
+        if !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+            headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+            if let Some(origin) = admitted {
+                headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            }
+        }
+    } else if let Some(app) = api
+        .origins
+        .first()
+        .and_then(|o| HeaderValue::from_str(o).ok())
+    {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, app);
+    }
+    response
 }
 
 /// Lets a request through to its route only with a caller; a 401 otherwise.
@@ -223,7 +321,9 @@ async fn create_order(
         Ok(Err(err)) => {
             tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(&err), "the queue refused an order");
             let (status, text) = queue_refusal(&err);
-            return message(status, text);
+            let mut response = message(status, text);
+            response.extensions_mut().insert(Integrated);
+            return response;
         }
         Err(_) => {
             tracing::error!(%order_id, "the queue did not answer in time");
@@ -232,6 +332,7 @@ async fn create_order(
     }
     progress::accepted(order_id);
     let mut response = StatusCode::NO_CONTENT.into_response();
+    response.extensions_mut().insert(Integrated);
     let headers = response.headers_mut();
     for (name, value) in [
         ("x-order-id", order_id.to_owned()),
@@ -247,48 +348,55 @@ async fn create_order(
 async fn read_order(
     State(api): State<Arc<Api>>,
     Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
     if let Some(throttled) = api.throttle.refuse("GET /orders/{id}") {
         return throttled;
     }
-    let mut request = proxy_request(get_order::ORDER_RESOURCE, &caller);
+    let mut request = proxy_request(get_order::ORDER_RESOURCE, &caller, headers);
     request.path_parameters.insert("id".into(), id);
-    from_lambda(get_order::handle(&api.store, &request).await)
+    let answer = get_order::handle(&api.store, &request).await;
+    from_lambda(&api, &request, answer)
 }
 
 async fn list_orders(
     State(api): State<Arc<Api>>,
     Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
     Query(parameters): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     if let Some(throttled) = api.throttle.refuse("GET /orders") {
         return throttled;
     }
-    let mut request = proxy_request(get_order::ORDERS_RESOURCE, &caller);
+    let mut request = proxy_request(get_order::ORDERS_RESOURCE, &caller, headers);
     // API Gateway decodes the query string into the event's parameters.
     request.query_string_parameters = parameters.into();
-    from_lambda(get_order::handle(&api.store, &request).await)
+    let answer = get_order::handle(&api.store, &request).await;
+    from_lambda(&api, &request, answer)
 }
 
 async fn cancel_order(
     State(api): State<Arc<Api>>,
     Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
     if let Some(throttled) = api.throttle.refuse("POST /orders/{id}/cancel") {
         return throttled;
     }
-    let mut request = proxy_request(cancel_order::CANCEL_RESOURCE, &caller);
+    let mut request = proxy_request(cancel_order::CANCEL_RESOURCE, &caller, headers);
     request.path_parameters.insert("id".into(), id);
-    from_lambda(cancel_order::handle(&api.store, &request, chrono::Utc::now()).await)
+    let answer = cancel_order::handle(&api.store, &request, chrono::Utc::now()).await;
+    from_lambda(&api, &request, answer)
 }
 
 /// The event API Gateway's proxy integration gives get-order (or cancel-order) for
 /// `resource`, with the authorizer's claims.
-fn proxy_request(resource: &str, caller: &Caller) -> ApiGatewayProxyRequest {
+fn proxy_request(resource: &str, caller: &Caller, headers: HeaderMap) -> ApiGatewayProxyRequest {
     let mut request = ApiGatewayProxyRequest::default();
     request.resource = Some(resource.into());
+    request.headers = headers;
     request
         .request_context
         .authorizer
@@ -297,7 +405,13 @@ fn proxy_request(resource: &str, caller: &Caller) -> ApiGatewayProxyRequest {
     request
 }
 
-fn from_lambda(answer: ApiGatewayProxyResponse) -> Response {
+/// The function's answer, with the CORS headers its main adds in the cloud.
+fn from_lambda(
+    api: &Api,
+    request: &ApiGatewayProxyRequest,
+    mut answer: ApiGatewayProxyResponse,
+) -> Response {
+    get_order::admit_origin(&api.origins, request, &mut answer);
     let body = match answer.body {
         Some(LambdaBody::Text(text)) => Body::from(text),
         Some(LambdaBody::Binary(bytes)) => Body::from(bytes),
@@ -307,6 +421,7 @@ fn from_lambda(answer: ApiGatewayProxyResponse) -> Response {
     *response.status_mut() = StatusCode::from_u16(answer.status_code as u16)
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     *response.headers_mut() = answer.headers;
+    response.extensions_mut().insert(Integrated);
     response
 }
 

@@ -3,12 +3,10 @@
 //! pool's published keys, then `iss` (this pool), `aud` (this app client), `token_use`
 //! (`id`) and `exp`. Whatever fails, the caller gets the same 401.
 
-use std::collections::HashMap;
-
 use anyhow::Context;
+use authorize_socket::TokenCheck;
 use axum::http::HeaderMap;
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use orders_blueprint::auth;
 use serde_json::{Map, Value};
 
@@ -20,10 +18,7 @@ pub struct Caller {
     pub claims: Map<String, Value>,
 }
 
-pub struct Authorizer {
-    keys: HashMap<String, DecodingKey>,
-    validation: Validation,
-}
+pub struct Authorizer(TokenCheck);
 
 impl Authorizer {
     /// The authorizer of `user_pool_id`'s tokens for `client_id`, with the keys the pool
@@ -34,17 +29,12 @@ impl Authorizer {
         user_pool_id: &str,
         client_id: &str,
     ) -> anyhow::Result<Self> {
-        let url = format!("{endpoint}{}", auth::jwks_path(user_pool_id));
-        let keys: JwkSet = serde_json::from_slice(
-            &reqwest::get(&url)
-                .await
-                .and_then(|r| r.error_for_status())
-                .with_context(|| format!("read the pool's keys at {url}"))?
-                .bytes()
-                .await?,
+        Self::new(
+            &pool_keys(endpoint, user_pool_id).await?,
+            region,
+            user_pool_id,
+            client_id,
         )
-        .with_context(|| format!("{url} is not a JSON Web Key Set"))?;
-        Self::new(&keys, region, user_pool_id, client_id)
     }
 
     /// The authorizer of `user_pool_id`'s tokens for `client_id`, checking signatures with
@@ -55,51 +45,42 @@ impl Authorizer {
         user_pool_id: &str,
         client_id: &str,
     ) -> anyhow::Result<Self> {
-        let keys = keys
-            .keys
-            .iter()
-            .map(|key| {
-                let id = key.common.key_id.clone().unwrap_or_default();
-                Ok((id, DecodingKey::from_jwk(key)?))
-            })
-            .collect::<anyhow::Result<_>>()
-            .context("a key of the pool cannot check signatures")?;
-        // Cognito signs with RS256 only; no other algorithm is taken, `none` least of all.
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_issuer(&[auth::issuer(region, user_pool_id)]);
-        validation.set_audience(&[client_id]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        // An expired token is refused from its `exp` on, as the authorizer does.
-        validation.leeway = 0;
-        Ok(Self { keys, validation })
+        Ok(Self(TokenCheck::new(
+            keys,
+            region,
+            user_pool_id,
+            client_id,
+        )?))
+    }
+
+    /// The check of the token itself (the WebSocket authorizer takes it from a query
+    /// parameter rather than a header).
+    pub fn tokens(&self) -> &TokenCheck {
+        &self.0
     }
 
     /// The caller `headers` prove, if they do.
     pub fn check(&self, headers: &HeaderMap) -> Option<Caller> {
         let value = headers.get(auth::HEADER)?.to_str().ok()?.trim();
         let token = value.strip_prefix(auth::BEARER).unwrap_or(value).trim();
-        let header = jsonwebtoken::decode_header(token).ok()?;
-        let key = self.keys.get(header.kid.as_deref()?)?;
-        let claims = jsonwebtoken::decode::<Map<String, Value>>(token, key, &self.validation)
-            .ok()?
-            .claims;
-        if claims.get("token_use")?.as_str()? != auth::ID_TOKEN_USE {
-            return None;
-        }
+        let claims = self.0.claims(token)?;
         let sub = claims.get("sub")?.as_str()?.to_owned();
-        // Every claim reaches the integration as a string.
-        let claims = claims
-            .into_iter()
-            .map(|(name, value)| {
-                let text = match value {
-                    Value::String(text) => text,
-                    other => other.to_string(),
-                };
-                (name, Value::String(text))
-            })
-            .collect();
         Some(Caller { sub, claims })
     }
+}
+
+/// The key set the pool publishes at `endpoint`.
+pub async fn pool_keys(endpoint: &str, user_pool_id: &str) -> anyhow::Result<JwkSet> {
+    let url = format!("{endpoint}{}", auth::jwks_path(user_pool_id));
+    serde_json::from_slice(
+        &reqwest::get(&url)
+            .await
+            .and_then(|r| r.error_for_status())
+            .with_context(|| format!("read the pool's keys at {url}"))?
+            .bytes()
+            .await?,
+    )
+    .with_context(|| format!("{url} is not a JSON Web Key Set"))
 }
 
 #[cfg(test)]
@@ -108,15 +89,11 @@ mod tests {
     //! refused, while the same token unchanged is taken. The key is made here, so every
     //! refusal is for the claim the case changed, never for an unknown key.
 
-    use std::sync::OnceLock;
     use std::time::{SystemTime, UNIX_EPOCH};
 
+    use authorize_socket::test_keys::{KEY_ID, pool_keys, signed_by, signed_by_key};
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use jsonwebtoken::{EncodingKey, Header};
-    use rsa::RsaPrivateKey;
-    use rsa::pkcs1::EncodeRsaPrivateKey;
-    use rsa::traits::PublicKeyParts;
     use serde_json::json;
 
     use super::*;
@@ -124,28 +101,6 @@ mod tests {
     const REGION: &str = "eu-west-1";
     const POOL: &str = "eu-west-1_Pool";
     const CLIENT: &str = "app-client";
-    const KEY_ID: &str = "pool-key";
-
-    /// RSA keys cost a moment to make: two for the whole module (the pool's, and another).
-    fn key(which: usize) -> &'static RsaPrivateKey {
-        static KEYS: OnceLock<[RsaPrivateKey; 2]> = OnceLock::new();
-        let keys = KEYS.get_or_init(|| {
-            [0, 1].map(|_| RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap())
-        });
-        &keys[which]
-    }
-
-    /// The pool's published key set: its public key as a JWK.
-    fn pool_keys() -> JwkSet {
-        let public = key(0).to_public_key();
-        let encode = |bytes: Vec<u8>| URL_SAFE_NO_PAD.encode(bytes);
-        serde_json::from_value(json!({"keys": [{
-            "kty": "RSA", "alg": "RS256", "use": "sig", "kid": KEY_ID,
-            "n": encode(public.n().to_bytes_be()),
-            "e": encode(public.e().to_bytes_be()),
-        }]}))
-        .unwrap()
-    }
 
     fn authorizer() -> Authorizer {
         Authorizer::new(&pool_keys(), REGION, POOL, CLIENT).unwrap()
@@ -175,13 +130,6 @@ mod tests {
         .as_object()
         .unwrap()
         .clone()
-    }
-
-    fn signed_by(which: usize, claims: &Map<String, Value>) -> String {
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(KEY_ID.into());
-        let der = key(which).to_pkcs1_der().unwrap();
-        jsonwebtoken::encode(&header, claims, &EncodingKey::from_rsa_der(der.as_bytes())).unwrap()
     }
 
     fn headers(authorization: &str) -> HeaderMap {
@@ -272,15 +220,7 @@ mod tests {
     #[test]
     fn a_token_without_a_known_key_id_or_header_is_refused() {
         let authorizer = authorizer();
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some("another-key".into());
-        let der = key(0).to_pkcs1_der().unwrap();
-        let unknown_kid = jsonwebtoken::encode(
-            &header,
-            &id_claims(),
-            &EncodingKey::from_rsa_der(der.as_bytes()),
-        )
-        .unwrap();
+        let unknown_kid = signed_by_key(0, "another-key", &id_claims());
         assert!(authorizer.check(&headers(&unknown_kid)).is_none());
         assert!(authorizer.check(&HeaderMap::new()).is_none());
         assert!(authorizer.check(&headers("not a token")).is_none());

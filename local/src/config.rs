@@ -13,6 +13,13 @@ use crate::faults::Faults;
 pub struct Config {
     /// Port of the public API on 127.0.0.1 (`ORDERS_PORT`, default 3000).
     pub port: u16,
+    /// Port of the customer app (`ORDERS_APP_PORT`, default 3001) and of the WebSocket API
+    /// (`ORDERS_SOCKET_PORT`, default 3002).
+    pub app_port: u16,
+    pub socket_port: u16,
+    /// Origins the API admits besides the app's own (`ORDERS_ALLOWED_ORIGINS`,
+    /// comma-separated), e.g. an app served by a development server.
+    pub allowed_origins: orders_core::cors::AllowedOrigins,
     /// Seconds of the workflow's wait state (`ORDERS_WAIT_SECONDS`, default 30, at most a
     /// day, as in the Pulumi program).
     pub wait_seconds: WaitSeconds,
@@ -46,6 +53,12 @@ pub struct Config {
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
         let port = optional_env(env::PORT, 3000u16)?;
+        let app_port = optional_env(env::APP_PORT, 3001u16)?;
+        let socket_port = optional_env(env::SOCKET_PORT, 3002u16)?;
+        let allowed_origins = orders_core::cors::AllowedOrigins::parse(
+            &std::env::var(env::ALLOWED_ORIGINS).unwrap_or_default(),
+        )
+        .context("environment variable ORDERS_ALLOWED_ORIGINS")?;
         let wait_seconds = optional_env(env::WAIT_SECONDS, WaitSeconds::DEFAULT)?;
         let payment_success = optional_env(
             env::PAYMENT_SUCCESS_PROBABILITY,
@@ -83,6 +96,9 @@ impl Config {
             .map(NonZeroU32::get);
         Ok(Self {
             port,
+            app_port,
+            socket_port,
+            allowed_origins,
             integration_timeout,
             execution_timeout_seconds,
             throttling_rate_limit,

@@ -13,6 +13,9 @@ pub mod sign_in;
 /// What each does: `Config` in the runner, and the README's table.
 pub mod env {
     pub const PORT: &str = "ORDERS_PORT";
+    pub const APP_PORT: &str = "ORDERS_APP_PORT";
+    pub const SOCKET_PORT: &str = "ORDERS_SOCKET_PORT";
+    pub const ALLOWED_ORIGINS: &str = "ORDERS_ALLOWED_ORIGINS";
     pub const WAIT_SECONDS: &str = "ORDERS_WAIT_SECONDS";
     pub const PAYMENT_SUCCESS_PROBABILITY: &str = "ORDERS_PAYMENT_SUCCESS_PROBABILITY";
     pub const VISIBILITY_TIMEOUT_SECONDS: &str = "ORDERS_VISIBILITY_TIMEOUT_SECONDS";

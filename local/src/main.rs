@@ -7,12 +7,14 @@
 //! host running the real handlers.
 
 mod api;
+mod app;
 mod authorizer;
 mod config;
 mod consumer;
 mod faults;
 mod invocation;
 mod lambda_host;
+mod live;
 mod pipe;
 mod progress;
 mod provision;
@@ -70,6 +72,26 @@ async fn run() -> anyhow::Result<()> {
         })?;
     // Port 0 asks the system for a free one; the banner and the ready report tell which.
     let api_port = api_listener.local_addr()?.port();
+    let bind = |port: u16, setting: &'static str| async move {
+        tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+            .await
+            .with_context(|| format!("cannot listen on 127.0.0.1:{port} (set {setting})"))
+    };
+    let app_listener = bind(config.app_port, orders_local::env::APP_PORT).await?;
+    let socket_listener = bind(config.socket_port, orders_local::env::SOCKET_PORT).await?;
+    let app_url = format!("http://127.0.0.1:{}", app_listener.local_addr()?.port());
+    let socket_base = format!(
+        "127.0.0.1:{}/{}",
+        socket_listener.local_addr()?.port(),
+        orders_blueprint::live::STAGE
+    );
+    let websocket_url = format!("ws://{socket_base}");
+    // The app's origin first: the one a gateway response names.
+    let mut origins = orders_core::cors::AllowedOrigins::default();
+    origins.push(&app_url)?;
+    for origin in config.allowed_origins.as_slice() {
+        origins.push(origin)?;
+    }
     // The emulator must know where the functions live before it starts.
     let host_listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let host_port = host_listener.local_addr()?.port();
@@ -167,13 +189,53 @@ async fn run() -> anyhow::Result<()> {
         &sign_in.client_id,
     )
     .await?;
+    let authorizer = Arc::new(authorizer);
+    let connections = orders_aws::DynamoConnections::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        &stack.connections_table,
+    );
+    let gateway = Arc::new(live::Gateway {
+        authorizer: authorizer.clone(),
+        connections: connections.clone(),
+        method_arn: format!(
+            "arn:aws:execute-api:{}:{}:local/{}/$connect",
+            orders_emulator::REGION,
+            orders_emulator::ACCOUNT,
+            orders_blueprint::live::STAGE
+        ),
+        open: Default::default(),
+    });
+    tokio::spawn(async move { axum::serve(socket_listener, live::router(gateway)).await });
+    tokio::spawn(
+        live::Pusher {
+            sqs: sqs.clone(),
+            queue_url: stack.events.push_queue_url.clone(),
+            connections,
+            sockets: push_status::ManagementApi(aws_sdk_apigatewaymanagement::Client::from_conf(
+                aws_sdk_apigatewaymanagement::config::Builder::from(&sdk)
+                    .endpoint_url(format!("http://{socket_base}"))
+                    .build(),
+            )),
+        }
+        .run(),
+    );
+    let app = app::router(app::AppConfig {
+        api_url: format!("http://127.0.0.1:{api_port}"),
+        websocket_url: websocket_url.clone(),
+        region: sign_in.region.clone(),
+        user_pool_id: sign_in.user_pool_id.clone(),
+        client_id: sign_in.client_id.clone(),
+        cognito_endpoint: sign_in.endpoint.clone(),
+    });
+    tokio::spawn(async move { axum::serve(app_listener, app).await });
     let api = api::router(Arc::new(api::Api {
         sqs,
         queue_url: stack.queue_url.clone(),
         store,
         throttle,
         queue_timeout: config.integration_timeout,
-        authorizer: Arc::new(authorizer),
+        authorizer,
+        origins,
     }));
     println!(
         "Serverless Orders, local mode: wait {}s, payment success {}, emulator {}{}",
@@ -191,6 +253,9 @@ async fn run() -> anyhow::Result<()> {
         stack.queue_url, stack.dead_letter_queue_url
     );
     println!("  emulator log {}", emulator_log.display());
+    println!(
+        "Open the app: {app_url}  (a demo user below signs in; live status on {websocket_url})"
+    );
     println!(
         "Orders API listening on http://127.0.0.1:{api_port}  (POST /orders, GET /orders, GET /orders/{{id}}, POST /orders/{{id}}/cancel; Ctrl-C stops)"
     );
@@ -220,6 +285,8 @@ async fn run() -> anyhow::Result<()> {
         // The listener is bound: requests wait in its backlog until serving starts.
         Ready {
             api_url: format!("http://127.0.0.1:{api_port}"),
+            app_url: app_url.clone(),
+            websocket_url: websocket_url.clone(),
             emulator_url: emulator.endpoint(),
             table: stack.table.clone(),
             queue_url: stack.queue_url.clone(),
@@ -230,6 +297,7 @@ async fn run() -> anyhow::Result<()> {
             event_bus_name: stack.events.bus_name.clone(),
             events_tap_url: stack.events.tap_queue_url.clone(),
             events_dead_letter_queue_url: stack.events.dead_letter_queue_url.clone(),
+            connections_table: stack.connections_table.clone(),
             sign_in: sign_in.clone(),
         }
         .write(path)?;

@@ -34,6 +34,8 @@ pub struct Stack {
     /// The table's stream, which the runner's pipe reads.
     pub table_stream_arn: String,
     pub events: Events,
+    /// The open WebSocket connections of live status.
+    pub connections_table: String,
 }
 
 /// The order events: the bus, where the pipe names what it gave up on, and the tap.
@@ -42,6 +44,8 @@ pub struct Events {
     pub bus_name: String,
     pub dead_letter_queue_url: String,
     pub tap_queue_url: String,
+    /// Local only: where the push rule's events wait for push-status.
+    pub push_queue_url: String,
 }
 
 pub struct Settings {
@@ -99,6 +103,8 @@ pub async fn create(
     let table = names.table();
     let table_stream_arn = provision::orders_table(config, &table).await?;
     let events = order_events(config, &names).await?;
+    let connections_table = names.connections_table();
+    provision::connections_table(config, &connections_table).await?;
 
     let notification_topic_arn = provision::topic(config, &names.notification_topic()).await?;
     let restaurant_topic_arn = provision::topic(config, &names.restaurant_topic()).await?;
@@ -140,6 +146,7 @@ pub async fn create(
         restaurant_inbox_url,
         table_stream_arn,
         events,
+        connections_table,
     })
 }
 
@@ -173,38 +180,70 @@ async fn order_events(config: &SdkConfig, names: &Names) -> anyhow::Result<Event
     let dead_letter_queue_url =
         provision::queue(config, &names.events_dead_letter_queue(), &keep).await?;
     let tap_queue_url = provision::queue(config, &names.events_tap_queue(), &keep).await?;
-    let tap_arn = provision::queue_arn(config, &tap_queue_url).await?;
-    bridge
-        .put_rule()
-        .name(names.events_tap_rule())
-        .event_bus_name(&bus_name)
-        .event_pattern(tap_pattern())
-        .send()
-        .await
-        .context("create the tap rule")?;
-    let added = bridge
-        .put_targets()
-        .rule(names.events_tap_rule())
-        .event_bus_name(&bus_name)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("tap-queue")
-                .arn(tap_arn)
-                .build()?,
-        )
-        .send()
-        .await
-        .context("point the tap rule at its queue")?;
-    anyhow::ensure!(
-        added.failed_entry_count == 0,
-        "the tap rule refused its queue: {:?}",
-        added.failed_entries
-    );
+    rule_to_queue(
+        config,
+        &bus_name,
+        &names.events_tap_rule(),
+        &tap_pattern(),
+        &tap_queue_url,
+    )
+    .await?;
+    // The stack's push rule targets push-status; the emulator invokes no function from a
+    // rule, so here its events wait in a queue the runner reads (`crate::live`).
+    let push_queue_url = provision::queue(config, &names.push_rule(), &[]).await?;
+    rule_to_queue(
+        config,
+        &bus_name,
+        &names.push_rule(),
+        &orders_blueprint::live::push_pattern(),
+        &push_queue_url,
+    )
+    .await?;
     Ok(Events {
         bus_name,
         dead_letter_queue_url,
         tap_queue_url,
+        push_queue_url,
     })
+}
+
+/// A rule on `bus_name` that sends the events matching `pattern` to the queue at `queue_url`.
+async fn rule_to_queue(
+    config: &SdkConfig,
+    bus_name: &str,
+    rule: &str,
+    pattern: &str,
+    queue_url: &str,
+) -> anyhow::Result<()> {
+    let bridge = aws_sdk_eventbridge::Client::new(config);
+    let queue_arn = provision::queue_arn(config, queue_url).await?;
+    bridge
+        .put_rule()
+        .name(rule)
+        .event_bus_name(bus_name)
+        .event_pattern(pattern)
+        .send()
+        .await
+        .with_context(|| format!("create the rule {rule}"))?;
+    let added = bridge
+        .put_targets()
+        .rule(rule)
+        .event_bus_name(bus_name)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(queue_arn)
+                .build()?,
+        )
+        .send()
+        .await
+        .with_context(|| format!("point the rule {rule} at its queue"))?;
+    anyhow::ensure!(
+        added.failed_entry_count == 0,
+        "the rule {rule} refused its queue: {:?}",
+        added.failed_entries
+    );
+    Ok(())
 }
 
 /// The user pool and its app client, as the stack makes them, and the demo users, signed up

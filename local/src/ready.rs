@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 pub struct Ready {
     /// The Orders API: `{api_url}/orders`.
     pub api_url: String,
+    /// The customer app: open it in a browser.
+    pub app_url: String,
+    /// The WebSocket API of live status: connect with `?token=<ID token>`.
+    pub websocket_url: String,
     /// The emulator's endpoint, for any AWS SDK or `aws --endpoint-url`.
     pub emulator_url: String,
     pub table: String,
@@ -31,6 +35,8 @@ pub struct Ready {
     pub events_tap_url: String,
     /// Where the pipe names the batches of the table's stream it gave up on.
     pub events_dead_letter_queue_url: String,
+    /// The open WebSocket connections of live status.
+    pub connections_table: String,
     /// The user pool, its client and the demo users.
     pub sign_in: crate::sign_in::SignIn,
 }
@@ -68,6 +74,8 @@ mod tests {
     fn report() -> Ready {
         Ready {
             api_url: "http://127.0.0.1:3000".into(),
+            app_url: "http://127.0.0.1:3001".into(),
+            websocket_url: "ws://127.0.0.1:3002/live".into(),
             emulator_url: "http://127.0.0.1:5000".into(),
             table: "t".into(),
             queue_url: "q".into(),
@@ -78,6 +86,7 @@ mod tests {
             event_bus_name: "bus".into(),
             events_tap_url: "tap".into(),
             events_dead_letter_queue_url: "events-dlq".into(),
+            connections_table: "connections".into(),
             sign_in: crate::sign_in::SignIn {
                 region: "us-east-1".into(),
                 endpoint: "http://127.0.0.1:5000".into(),

@@ -39,6 +39,8 @@ impl Runner {
         command
             // The system picks a free port; the ready report says which.
             .env(env::PORT, "0")
+            .env(env::APP_PORT, "0")
+            .env(env::SOCKET_PORT, "0")
             .env(env::WAIT_SECONDS, "0")
             .env(env::READY_FILE, &ready_file)
             // Faults only where a test asks for them (the load test passes its own on).
@@ -214,15 +216,30 @@ pub fn good_order() -> Value {
 
 /// Polls `GET /orders/{id}` as [`USER`] until the order is final.
 pub async fn final_order(runner: &Runner, order_id: &str) -> Value {
-    order_when(runner, order_id, |order| order["final"] == true).await
+    final_order_as(runner, USER, order_id).await
+}
+
+/// [`final_order`] of an order of `user`.
+#[allow(dead_code)] // not every test crate reads another user's orders
+pub async fn final_order_as(runner: &Runner, user: &str, order_id: &str) -> Value {
+    order_when_as(runner, user, order_id, |order| order["final"] == true).await
 }
 
 /// Polls `GET /orders/{id}` as [`USER`] until the order is stored and `done` holds of it
 /// (a 404 meanwhile: not stored yet).
 pub async fn order_when(runner: &Runner, order_id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    order_when_as(runner, USER, order_id, done).await
+}
+
+async fn order_when_as(
+    runner: &Runner,
+    user: &str,
+    order_id: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut last = Value::Null;
-    let http = runner.signed_in(USER).await;
+    let http = runner.signed_in(user).await;
     while Instant::now() < deadline {
         let response = http
             .get(runner.url(&format!("/orders/{order_id}")))

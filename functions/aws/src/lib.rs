@@ -4,11 +4,13 @@
 //! configuration, so `AWS_ENDPOINT_URL` points the same code at AWS, the local emulator or
 //! LocalStack without a line of special code.
 
+mod connections;
 mod dynamodb;
 mod lambda;
 mod sfn;
 mod sns;
 
+pub use connections::DynamoConnections;
 pub use dynamodb::DynamoOrderStore;
 pub use lambda::{
     AWS_ROOT_CERTIFICATES, EnvError, HandlerError, TrustRoots, init_tracing, optional_env,

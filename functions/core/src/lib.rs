@@ -8,6 +8,7 @@
 
 #[cfg(any(test, feature = "arbitrary"))]
 pub mod arbitrary;
+pub mod cors;
 mod error;
 pub mod events;
 pub mod execution;

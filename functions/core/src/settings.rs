@@ -15,6 +15,17 @@ pub mod env {
     pub const STATE_MACHINE_ARN: &str = "STATE_MACHINE_ARN";
     /// A [`super::SuccessProbability`]: process-payment.
     pub const PAYMENT_SUCCESS_PROBABILITY: &str = "PAYMENT_SUCCESS_PROBABILITY";
+    /// The table of the open WebSocket connections: socket-connections, push-status.
+    pub const CONNECTIONS_TABLE: &str = "CONNECTIONS_TABLE";
+    /// Where push-status posts to a connection: the WebSocket stage's management endpoint
+    /// (`https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`).
+    pub const SOCKET_ENDPOINT: &str = "SOCKET_ENDPOINT";
+    /// The origins whose browsers may read the API's answers (comma-separated,
+    /// `crate::cors::AllowedOrigins`): get-order, cancel-order.
+    pub const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
+    /// The user pool and app client whose ID tokens authorize-socket takes.
+    pub const USER_POOL_ID: &str = "USER_POOL_ID";
+    pub const USER_POOL_CLIENT_ID: &str = "USER_POOL_CLIENT_ID";
 }
 
 /// The chance a simulated payment goes through, in `[0, 1]`.

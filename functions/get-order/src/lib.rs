@@ -226,6 +226,31 @@ pub fn json(status: i64, body: &impl Serialize) -> ApiGatewayProxyResponse {
     response
 }
 
+/// The CORS headers of a proxy integration's answer, which API Gateway passes on as the
+/// function sets them: the request's `Origin` if `allowed` admits it (with `Vary: Origin`,
+/// so a cache keeps one answer per origin), and the headers a browser app may read.
+pub fn admit_origin(
+    allowed: &orders_core::cors::AllowedOrigins,
+    request: &ApiGatewayProxyRequest,
+    answer: &mut ApiGatewayProxyResponse,
+) {
+    use orders_core::cors::EXPOSED_HEADERS;
+    let headers = &mut answer.headers;
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_str(&EXPOSED_HEADERS.join(",")).expect("header names are ASCII"),
+    );
+    let origin = request
+        .headers
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .filter(|o| allowed.admits(o));
+    if let Some(value) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,5 +502,34 @@ mod tests {
 
     fn response_text(response: &ApiGatewayProxyResponse) -> String {
         body(response).to_string()
+    }
+
+    #[test]
+    fn an_answer_names_the_origin_only_if_admitted() {
+        let allowed = orders_core::cors::AllowedOrigins::parse("https://app.example").unwrap();
+        for (origin, expected) in [
+            (Some("https://app.example"), Some("https://app.example")),
+            (Some("https://evil.example"), None),
+            (None, None),
+        ] {
+            let mut request = ApiGatewayProxyRequest::default();
+            if let Some(origin) = origin {
+                request
+                    .headers
+                    .insert(header::ORIGIN, HeaderValue::from_static(origin));
+            }
+            let mut answer = ApiGatewayProxyResponse::default();
+            admit_origin(&allowed, &request, &mut answer);
+            let named = answer
+                .headers
+                .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+                .map(|v| v.to_str().unwrap());
+            assert_eq!(named, expected, "{origin:?}");
+            assert_eq!(answer.headers[header::VARY], "Origin");
+            assert_eq!(
+                answer.headers[header::ACCESS_CONTROL_EXPOSE_HEADERS],
+                "X-Order-Id,Location,x-amz-apigw-id"
+            );
+        }
     }
 }

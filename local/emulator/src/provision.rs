@@ -64,6 +64,54 @@ pub async fn orders_table(config: &SdkConfig, name: &str) -> anyhow::Result<Stri
         .with_context(|| format!("table {name} was created without its stream"))
 }
 
+/// A connections table (key `connection_id`, on demand, with the index of each user's
+/// connections, keys only, and the TTL on `expires_at`), as the stack makes it.
+pub async fn connections_table(config: &SdkConfig, name: &str) -> anyhow::Result<()> {
+    use orders_blueprint::live::table::{EXPIRES_AT, KEY, USER, USER_INDEX};
+    let dynamodb = aws_sdk_dynamodb::Client::new(config);
+    let mut request = dynamodb
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key(KEY, KeyType::Hash)?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(USER_INDEX)
+                .key_schema(key(USER, KeyType::Hash)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::KeysOnly)
+                        .build(),
+                )
+                .build()?,
+        );
+    for attribute in [KEY, USER] {
+        request = request.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(attribute)
+                .attribute_type(ScalarAttributeType::S)
+                .build()?,
+        );
+    }
+    request
+        .send()
+        .await
+        .with_context(|| format!("create table {name}"))?;
+    dynamodb
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(EXPIRES_AT)
+                .build()?,
+        )
+        .send()
+        .await
+        .with_context(|| format!("switch on the TTL of {name}"))?;
+    Ok(())
+}
+
 /// A queue with the given attributes; its URL.
 pub async fn queue(
     config: &SdkConfig,
