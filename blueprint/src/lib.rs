@@ -211,6 +211,25 @@ pub mod live {
     /// The app's file the deployment writes: where the app finds the API, the WebSocket and
     /// the user pool.
     pub const CONFIG_FILE: &str = "config.json";
+
+    /// What `config.json` holds (**contract** with `web/app.js`): the Pulumi program writes
+    /// it for a stack, the runner for local mode.
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+    pub struct AppConfig {
+        pub api_url: String,
+        pub websocket_url: String,
+        pub region: String,
+        pub user_pool_id: String,
+        pub client_id: String,
+        /// Where the app signs in (Cognito's `InitiateAuth`): the region's Cognito endpoint,
+        /// the emulator's locally.
+        pub cognito_endpoint: String,
+    }
+
+    /// Cognito's endpoint in `region`.
+    pub fn cognito_endpoint(region: &str) -> String {
+        format!("https://cognito-idp.{region}.amazonaws.com/")
+    }
 }
 
 /// Records per consumer invocation.

@@ -120,6 +120,29 @@ pub const REPLACED_ON: &[(&str, &[&str])] = &[
         &["userPoolId", "generateSecret"],
     ),
     ("aws:apigateway/authorizer:Authorizer", &["restApi"]),
+    ("aws:apigatewayv2/api:Api", &["protocolType"]),
+    ("aws:apigatewayv2/authorizer:Authorizer", &["apiId"]),
+    (
+        "aws:apigatewayv2/integration:Integration",
+        &["apiId", "integrationType"],
+    ),
+    ("aws:apigatewayv2/route:Route", &["apiId"]),
+    (
+        "aws:apigatewayv2/deployment:Deployment",
+        &["apiId", "triggers"],
+    ),
+    ("aws:apigatewayv2/stage:Stage", &["apiId", "name"]),
+    ("aws:s3/bucket:Bucket", &["bucket", "bucketPrefix"]),
+    (
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        &["bucket"],
+    ),
+    (
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        &["bucket"],
+    ),
+    ("aws:s3/bucketPolicy:BucketPolicy", &["bucket"]),
+    ("aws:s3/bucketObjectv2:BucketObjectv2", &["bucket", "key"]),
 ];
 
 pub fn replaced_on(type_token: &str) -> &'static [&'static str] {

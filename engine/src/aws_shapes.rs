@@ -71,8 +71,11 @@ pub fn created(
             let arn = format!("arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}");
             // A stream's ARN is the table's with the stream's label, the time it was
             // enabled; a fixed label keeps plans reproducible.
+            // Without a stream the provider reports an empty one.
             if inputs.get("streamEnabled") == Some(&Value::Bool(true)) {
                 set("streamArn", format!("{arn}/stream/2026-01-01T00:00:00.000"));
+            } else {
+                set("streamArn", String::new());
             }
             set("arn", arn);
             set("name", name.clone());
@@ -230,6 +233,79 @@ pub fn created(
             set("arn", arn.clone());
             set("name", name);
             arn
+        }
+        // API Gateway v2 (the WebSocket API): the API's id is like a REST API's.
+        "aws:apigatewayv2/api:Api" => {
+            let id = fresh(Generated::RestApiId);
+            let scheme = match input("protocolType").as_str() {
+                "WEBSOCKET" => "wss",
+                _ => "https",
+            };
+            set(
+                "apiEndpoint",
+                format!("{scheme}://{id}.execute-api.{region}.amazonaws.com"),
+            );
+            set("arn", format!("arn:aws:apigateway:{region}::/apis/{id}"));
+            set(
+                "executionArn",
+                format!("arn:aws:execute-api:{region}:{ACCOUNT}:{id}"),
+            );
+            id
+        }
+        "aws:apigatewayv2/stage:Stage" => {
+            let api = input("apiId");
+            set(
+                "invokeUrl",
+                format!("wss://{api}.execute-api.{region}.amazonaws.com/{name}"),
+            );
+            set(
+                "arn",
+                format!("arn:aws:apigateway:{region}::/apis/{api}/stages/{name}"),
+            );
+            set(
+                "executionArn",
+                format!("arn:aws:execute-api:{region}:{ACCOUNT}:{api}/{name}"),
+            );
+            name
+        }
+        // A bucket named by a prefix gets a unique suffix (26 digits, the provider's).
+        "aws:s3/bucket:Bucket" => {
+            let bucket = match input("bucket") {
+                given if !given.is_empty() => given,
+                _ => format!("{}20260101000000000000000001", input("bucketPrefix")),
+            };
+            set("bucket", bucket.clone());
+            set("arn", format!("arn:aws:s3:::{bucket}"));
+            set(
+                "bucketRegionalDomainName",
+                format!("{bucket}.s3.{region}.amazonaws.com"),
+            );
+            bucket
+        }
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+        | "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+        | "aws:s3/bucketPolicy:BucketPolicy" => input("bucket"),
+        "aws:s3/bucketObjectv2:BucketObjectv2" => {
+            use std::hash::{Hash, Hasher};
+            // Any digest of the content does: the stand-in's ETag only has to follow it.
+            let mut digest = std::collections::hash_map::DefaultHasher::new();
+            input("content").hash(&mut digest);
+            set("etag", format!("{:016x}", digest.finish()));
+            set("key", input("key"));
+            input("key")
+        }
+        // A distribution's id is upper case; its domain, the id in lower case.
+        "aws:cloudfront/distribution:Distribution" => {
+            let id = format!("E{}", fresh(Generated::Id).to_ascii_uppercase());
+            set(
+                "arn",
+                format!("arn:aws:cloudfront::{ACCOUNT}:distribution/{id}"),
+            );
+            set(
+                "domainName",
+                format!("d{}.cloudfront.net", id[1..].to_ascii_lowercase()),
+            );
+            id
         }
         _ => fresh(Generated::Id),
     };

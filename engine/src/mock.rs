@@ -204,7 +204,9 @@ async fn run_async(options: RunOptions) -> Result<ProgramRun> {
 fn fixed_id(generated: Generated, logical_name: &str) -> String {
     match generated {
         Generated::MappingUuid => "3b8f5a2e-0c1d-4e6f-9a7b-8c9d0e1f2a3b".into(),
-        Generated::RestApiId => "a1b2c3d4e5".into(),
+        // Each API its own id: the REST API's as before, another's from its name.
+        Generated::RestApiId if logical_name == "api" => "a1b2c3d4e5".into(),
+        Generated::RestApiId => format!("{:x<10}", logical_name.replace('-', ""))[..10].to_string(),
         Generated::RootResourceId => "r00t1d".into(),
         Generated::Id => format!("{logical_name}-id"),
     }

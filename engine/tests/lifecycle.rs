@@ -24,7 +24,7 @@ const STACK: &str = "dev";
 const PASSPHRASE: &str = "engine-lifecycle-passphrase";
 /// Set as a secret: it must never appear in the state in plain text.
 const SECRET_EMAIL: &str = "orders-engine-test@example.com";
-const FUNCTIONS: [&str; 7] = [
+const FUNCTIONS: [&str; 10] = [
     "start-order",
     "manage-order-state",
     "process-payment",
@@ -32,6 +32,9 @@ const FUNCTIONS: [&str; 7] = [
     "get-order",
     "cancel-order",
     "order-events",
+    "authorize-socket",
+    "socket-connections",
+    "push-status",
 ];
 
 struct Harness {

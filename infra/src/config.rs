@@ -70,6 +70,10 @@ pub struct StackConfig {
     /// `pulumi destroy` removes a trial stack in one run); turn on for a stack with real
     /// customers.
     pub protect_users: bool,
+    /// The browser origins the REST API admits (`allowedOrigins`, comma-separated); none set:
+    /// the app's own CloudFront URL only. The first is the one API Gateway's own answers
+    /// (gateway responses) name: they cannot choose among several.
+    pub allowed_origins: Option<orders_core::cors::AllowedOrigins>,
 }
 
 impl StackConfig {
@@ -196,6 +200,19 @@ impl StackConfig {
             throttling_rate_limit,
             throttling_burst_limit,
             protect_users: parse_or(get("protectUsers"), "protectUsers", false)?,
+            allowed_origins: match get("allowedOrigins") {
+                None => None,
+                Some(list) => {
+                    let origins = orders_core::cors::AllowedOrigins::parse(list)
+                        .map_err(|e| anyhow::anyhow!("allowedOrigins: {e}"))?;
+                    ensure!(
+                        origins.first().is_some(),
+                        "allowedOrigins is empty: unset it to admit the app's own URL \
+                         (`pulumi config rm allowedOrigins`)"
+                    );
+                    Some(origins)
+                }
+            },
         })
     }
 }
@@ -262,6 +279,7 @@ mod tests {
         assert_eq!(config.prefix, "orders-dev");
         assert!(config.build_functions);
         assert!(config.manage_api_gateway_account);
+        assert_eq!(config.allowed_origins, None);
     }
 
     #[test]
@@ -293,6 +311,10 @@ mod tests {
                 ("logRetentionDays", "30"),
                 ("prefix", "shop-prod"),
                 ("buildFunctions", "false"),
+                (
+                    "allowedOrigins",
+                    "https://shop.example, http://localhost:5173",
+                ),
             ]),
             &BTreeSet::new(),
             "prod",
@@ -304,6 +326,9 @@ mod tests {
         assert_eq!(config.log_retention_days, 30);
         assert_eq!(config.prefix, "shop-prod");
         assert!(!config.build_functions);
+        let origins = config.allowed_origins.unwrap();
+        assert_eq!(origins.first(), Some("https://shop.example"));
+        assert!(origins.admits("http://localhost:5173"));
     }
 
     #[test]
@@ -325,6 +350,11 @@ mod tests {
             (vec![("buildFunctions", "maybe")], "buildFunctions"),
             (vec![("alarmEmail", "ops")], "alarmEmail"),
             (vec![("protectUsers", "yes")], "protectUsers"),
+            (
+                vec![("allowedOrigins", "app.example.com")],
+                "allowedOrigins",
+            ),
+            (vec![("allowedOrigins", " , ")], "allowedOrigins"),
         ];
         for (pairs, key) in cases {
             let error =

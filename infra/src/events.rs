@@ -24,7 +24,6 @@ use orders_blueprint::events::{
 };
 use orders_core::events::{DETAIL_TYPE, SOURCE};
 use pulumi_gestalt_rust::{Context, Output, pulumi_combine};
-use serde_json::json;
 
 /// What the rest of the stack sees of the events.
 pub struct Events {
@@ -33,22 +32,9 @@ pub struct Events {
     pub tap_queue_url: Output<String>,
 }
 
-/// The queue policy that lets the tap rule, and nothing else, send to the tap queue
-/// ("Permissions for Amazon SQS", EventBridge: principal events.amazonaws.com, the rule's
-/// ARN as `aws:SourceArn`).
+/// The queue policy that lets the tap rule, and nothing else, send to the tap queue.
 pub fn tap_policy(queue_arn: &str, rule_arn: &str) -> String {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "OrderEventsTap",
-            "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sqs:SendMessage",
-            "Resource": queue_arn,
-            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-        }],
-    })
-    .to_string()
+    crate::queue::rule_may_send("OrderEventsTap", queue_arn, rule_arn)
 }
 
 pub fn create(ctx: &Context, names: &Names, table: &Table, enrichment: &Function) -> Events {

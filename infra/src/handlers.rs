@@ -1,26 +1,29 @@
-//! The seven functions, each with what it reads from its environment and what its role may
+//! The ten functions, each with what it reads from its environment and what its role may
 //! do: the workflow's three tasks, the queue's consumer, the API's reader and its
-//! canceller, and the events pipe's enrichment.
+//! canceller, the events pipe's enrichment, and the three of live status (the WebSocket
+//! authorizer, its connections, the push).
 
 use crate::artifacts::{self, Artifact};
 use crate::aws::lambda::event_source_mapping;
 use crate::config::StackConfig;
 use crate::functions::{self, Function, FunctionDef};
 use crate::iam::Grant;
+use crate::live::Socket;
 use crate::notifications::Topics;
 use crate::queue::Queues;
 use crate::table::Table;
+use crate::users::Users;
 use crate::workflow::TaskFunctions;
 use anyhow::Result;
 use orders_blueprint::{
-    BATCH_SIZE, CANCEL_ORDER, GET_ORDER, MANAGE_ORDER_STATE, Names, ORDER_EVENTS, PROCESS_PAYMENT,
-    SEND_ORDER, START_ORDER,
+    AUTHORIZE_SOCKET, BATCH_SIZE, CANCEL_ORDER, GET_ORDER, MANAGE_ORDER_STATE, Names, ORDER_EVENTS,
+    PROCESS_PAYMENT, PUSH_STATUS, SEND_ORDER, SOCKET_CONNECTIONS, START_ORDER,
 };
 use orders_core::settings::env;
 use pulumi_gestalt_rust::{Context, Output};
 use std::path::Path;
 
-const FUNCTIONS: [&str; 7] = [
+const FUNCTIONS: [&str; 10] = [
     START_ORDER,
     MANAGE_ORDER_STATE,
     PROCESS_PAYMENT,
@@ -28,6 +31,9 @@ const FUNCTIONS: [&str; 7] = [
     GET_ORDER,
     CANCEL_ORDER,
     ORDER_EVENTS,
+    AUTHORIZE_SOCKET,
+    SOCKET_CONNECTIONS,
+    PUSH_STATUS,
 ];
 
 /// Every function's archive, built for the stack's architecture.
@@ -209,12 +215,15 @@ pub fn queue_consumer(
     Ok(())
 }
 
-/// get-order, behind the API's two read routes.
-pub fn order_reader(site: &Site, table: &Table) -> Result<Function> {
+/// get-order, behind the API's two read routes; it names an admitted browser origin.
+pub fn order_reader(site: &Site, table: &Table, origins: &Output<String>) -> Result<Function> {
     site.function(
         GET_ORDER,
         "Answers GET /orders and GET /orders/{id}",
-        vec![(env::ORDERS_TABLE, table.name.clone())],
+        vec![
+            (env::ORDERS_TABLE, table.name.clone()),
+            (env::ALLOWED_ORIGINS, origins.clone()),
+        ],
         vec![
             Grant::new("ReadOrders", &["dynamodb:GetItem"], vec![table.arn.clone()]),
             // Listing reads the index of users' orders, not the table.
@@ -233,11 +242,14 @@ pub fn order_reader(site: &Site, table: &Table) -> Result<Function> {
 
 /// cancel-order, behind `POST /orders/{id}/cancel`: reads an order and cancels it with one
 /// conditional write.
-pub fn order_canceller(site: &Site, table: &Table) -> Result<Function> {
+pub fn order_canceller(site: &Site, table: &Table, origins: &Output<String>) -> Result<Function> {
     site.function(
         CANCEL_ORDER,
         "Answers POST /orders/{id}/cancel",
-        vec![(env::ORDERS_TABLE, table.name.clone())],
+        vec![
+            (env::ORDERS_TABLE, table.name.clone()),
+            (env::ALLOWED_ORIGINS, origins.clone()),
+        ],
         vec![Grant::new(
             "CancelOrders",
             &["dynamodb:GetItem", "dynamodb:UpdateItem"],
@@ -255,5 +267,70 @@ pub fn events_enrichment(site: &Site) -> Result<Function> {
         "Turns the orders table's stream records into order events",
         vec![],
         vec![],
+    )
+}
+
+/// authorize-socket, the WebSocket API's `$connect` authorizer: it reads the pool's public
+/// keys over HTTPS and touches nothing else.
+pub fn socket_authorizer(site: &Site, users: &Users) -> Result<Function> {
+    site.function(
+        AUTHORIZE_SOCKET,
+        "Checks the ID token of a WebSocket connection to live status",
+        vec![
+            (env::USER_POOL_ID, users.user_pool_id.clone()),
+            (env::USER_POOL_CLIENT_ID, users.client_id.clone()),
+        ],
+        vec![],
+    )
+}
+
+/// socket-connections, behind `$connect` and `$disconnect`: one write to the connections
+/// table each.
+pub fn socket_connections(site: &Site, connections: &Table) -> Result<Function> {
+    site.function(
+        SOCKET_CONNECTIONS,
+        "Keeps the open WebSocket connections of live status",
+        vec![(env::CONNECTIONS_TABLE, connections.name.clone())],
+        vec![Grant::new(
+            "KeepConnections",
+            &["dynamodb:PutItem", "dynamodb:DeleteItem"],
+            vec![connections.arn.clone()],
+        )],
+    )
+}
+
+/// push-status, the push rule's target: finds the customer's connections, posts to them,
+/// and forgets a gone one.
+pub fn status_pusher(site: &Site, connections: &Table, socket: &Socket) -> Result<Function> {
+    site.function(
+        PUSH_STATUS,
+        "Pushes every order event to its customer's open WebSocket connections",
+        vec![
+            (env::CONNECTIONS_TABLE, connections.name.clone()),
+            (env::SOCKET_ENDPOINT, socket.management_endpoint.clone()),
+        ],
+        vec![
+            Grant::new(
+                "FindConnections",
+                &["dynamodb:Query"],
+                vec![connections.arn.map(|arn| {
+                    format!("{arn}/index/{}", orders_blueprint::live::table::USER_INDEX)
+                })],
+            ),
+            Grant::new(
+                "ForgetGoneConnections",
+                &["dynamodb:DeleteItem"],
+                vec![connections.arn.clone()],
+            ),
+            Grant::new(
+                "PostToConnections",
+                &["execute-api:ManageConnections"],
+                vec![
+                    socket
+                        .execution_arn
+                        .map(|arn| crate::live::manage_connections_arn(&arn)),
+                ],
+            ),
+        ],
     )
 }

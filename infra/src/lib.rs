@@ -8,12 +8,14 @@
 //! runner.
 
 pub mod api;
+pub mod app;
 pub mod artifacts;
 pub mod config;
 pub mod events;
 pub mod functions;
 pub mod handlers;
 pub mod iam;
+pub mod live;
 pub mod logs;
 pub mod monitoring;
 pub mod notifications;
@@ -31,12 +33,14 @@ pub mod aws {
 
 use anyhow::{Context as _, Result};
 use orders_blueprint::Names;
-use pulumi_gestalt_rust::Context;
+use pulumi_gestalt_rust::{Context, Output};
 use std::path::PathBuf;
 
 /// The stack outputs.
-pub const OUTPUTS: [&str; 13] = [
+pub const OUTPUTS: [&str; 15] = [
     "apiUrl",
+    "appUrl",
+    "websocketUrl",
     "tableName",
     "queueUrl",
     "dlqUrl",
@@ -86,10 +90,18 @@ pub fn program(ctx: &Context) -> Result<()> {
     let queues = queue::create(ctx, &names);
     handlers::queue_consumer(&site, &queues, &state_machine_arn)?;
 
+    // The customer app's hosting first: its URL is the origin the API admits.
+    let app = app::create(ctx, &names);
+    let origins: Output<Vec<String>> = match &config.allowed_origins {
+        Some(origins) => Output::new(origins.as_slice().to_vec()),
+        None => app.url.map(|url| vec![url]),
+    };
+    let origin_list = origins.map(|origins| origins.join(","));
+
     // The API in front of it all: sign-in, writes to the queue, reads through get-order,
     // cancels through cancel-order.
-    let get_order = handlers::order_reader(&site, &table)?;
-    let cancel_order = handlers::order_canceller(&site, &table)?;
+    let get_order = handlers::order_reader(&site, &table, &origin_list)?;
+    let cancel_order = handlers::order_canceller(&site, &table, &origin_list)?;
     let users = users::create(ctx, &names, &config);
     let api_url = api::create(
         ctx,
@@ -101,12 +113,41 @@ pub fn program(ctx: &Context) -> Result<()> {
             get_order: &get_order,
             cancel_order: &cancel_order,
             user_pool_arn: &users.user_pool_arn,
+            origins: &origins,
         },
     );
 
     // Every committed status change, on the orders event bus.
     let enrichment = handlers::events_enrichment(&site)?;
     let events = events::create(ctx, &names, &table, &enrichment);
+
+    // Live status: the WebSocket API, its connections, and the push of every order event.
+    let connections = live::connections_table(ctx, &names);
+    let authorize = handlers::socket_authorizer(&site, &users)?;
+    let connect = handlers::socket_connections(&site, &connections)?;
+    let socket = live::socket_api(ctx, &names, &config.region, &authorize, &connect);
+    let push = handlers::status_pusher(&site, &connections, &socket)?;
+    live::push_rule(ctx, &names, &events.bus_name, &push);
+
+    // The app's files, and the config that points them at this stack.
+    let region = config.region.clone();
+    let app_config = pulumi_gestalt_rust::pulumi_combine!(
+        api_url.clone(),
+        socket.url.clone(),
+        users.user_pool_id.clone(),
+        users.client_id.clone()
+    )
+    .map(move |(api_url, websocket_url, user_pool_id, client_id)| {
+        orders_blueprint::live::AppConfig {
+            api_url,
+            websocket_url,
+            cognito_endpoint: orders_blueprint::live::cognito_endpoint(&region),
+            region: region.clone(),
+            user_pool_id,
+            client_id,
+        }
+    });
+    app.publish(ctx, app::files(&root.join("web"))?, app_config);
 
     // Alarms and a dashboard over all of it.
     monitoring::create(
@@ -118,10 +159,13 @@ pub fn program(ctx: &Context) -> Result<()> {
             workflow_log_group: &workflow.log_group_name,
             stage: api::stage::STAGE,
             alarm_topic_arn: &topics.alarms_arn,
+            socket_api_id: &socket.api_id,
         },
     );
 
     ctx.add_export("apiUrl", &api_url);
+    ctx.add_export("appUrl", &app.url);
+    ctx.add_export("websocketUrl", &socket.url);
     ctx.add_export("tableName", &table.name);
     ctx.add_export("queueUrl", &queues.queue_url);
     ctx.add_export("dlqUrl", &queues.dlq_url);

@@ -4,7 +4,9 @@
 //! (by `StateMachineArn`), `AWS/Lambda` (by `FunctionName`), `AWS/ApiGateway` (by `ApiName`
 //! and `Stage`), `AWS/SQS` (by `QueueName`), `AWS/EventBridge/Pipes` (by `PipeName`) and
 //! `AWS/Events` (by `EventBusName` and `RuleName` on a custom bus) ("Logging and monitoring
-//! Amazon EventBridge Pipes"; "Monitoring Amazon EventBridge"). One is the stack's own: a
+//! Amazon EventBridge Pipes"; "Monitoring Amazon EventBridge"), and the WebSocket API's
+//! in `AWS/ApiGateway` by `ApiId` and `Stage` ("Monitor WebSocket API execution with
+//! CloudWatch metrics"). One is the stack's own: a
 //! metric filter on the workflow's execution log counts the refunds that failed for good.
 
 use crate::aws::cloudwatch::{dashboard, log_metric_filter, metric_alarm};
@@ -52,6 +54,8 @@ pub struct Watched<'a> {
     pub workflow_log_group: &'a Output<String>,
     pub stage: &'a str,
     pub alarm_topic_arn: &'a Output<String>,
+    /// The WebSocket API of live status.
+    pub socket_api_id: &'a Output<String>,
 }
 
 /// Every alarm of the stack.
@@ -77,6 +81,13 @@ pub fn alarms(names: &Names, watched: &Watched) -> Vec<Alarm> {
             "The events pipe gave up on a batch of the orders table's stream: those order \
              events were not published. The message names the stream and sequence numbers; \
              read them (within the stream's 24 hours) and publish the events again.",
+        ),
+        (
+            names.push_dead_letter_queue(),
+            "push-dlq-alarm",
+            "push-status could not take order events for an hour: those status changes were \
+             not pushed (the app reads the orders back when it reconnects). Read push-status' \
+             log group; the events can be dropped once the cause is fixed.",
         ),
     ] {
         alarms.push(Alarm {
@@ -163,6 +174,41 @@ pub fn alarms(names: &Names, watched: &Watched) -> Vec<Alarm> {
         period_seconds: 300,
     });
     alarms.push(Alarm {
+        logical_name: "alarm-push-failed".into(),
+        name: format!("{}-failed-invocations", names.push_rule()),
+        description: "EventBridge could not deliver order events to push-status for good; they \
+                      went to the push dead-letter queue (read push-status' log group)."
+            .into(),
+        namespace: "AWS/Events",
+        metric: "FailedInvocations",
+        dimensions: vec![
+            ("EventBusName", Output::new(names.event_bus())),
+            ("RuleName", Output::new(names.push_rule())),
+        ],
+        statistic: "Sum",
+        threshold: 0.0,
+        period_seconds: 300,
+    });
+    alarms.push(Alarm {
+        logical_name: "alarm-live-integration-errors".into(),
+        name: format!("{}-integration-errors", names.socket_api()),
+        description: "The live status API's integration failed (authorize-socket or \
+                      socket-connections): customers may not connect (read their log groups)."
+            .into(),
+        namespace: "AWS/ApiGateway",
+        metric: "IntegrationError",
+        dimensions: vec![
+            ("ApiId", watched.socket_api_id.clone()),
+            (
+                "Stage",
+                Output::new(orders_blueprint::live::STAGE.to_string()),
+            ),
+        ],
+        statistic: "Sum",
+        threshold: 0.0,
+        period_seconds: 300,
+    });
+    alarms.push(Alarm {
         logical_name: "alarm-refunds-failed".into(),
         name: format!("{}-refunds-failed", names.state_machine()),
         description: "The refund of a cancelled order failed for good: the order records it \
@@ -199,6 +245,7 @@ pub fn alarms(names: &Names, watched: &Watched) -> Vec<Alarm> {
             "alarm-unsettled-dlq-age",
         ),
         (names.events_dead_letter_queue(), "alarm-events-dlq-age"),
+        (names.push_dead_letter_queue(), "alarm-push-dlq-age"),
     ] {
         alarms.push(Alarm {
             logical_name: logical.into(),
@@ -219,7 +266,13 @@ pub fn alarms(names: &Names, watched: &Watched) -> Vec<Alarm> {
 }
 
 /// The dashboard's widgets: the pipeline from the API to the dead-letter queues.
-pub fn dashboard_body(names: &Names, region: &str, stage: &str, state_machine_arn: &str) -> String {
+pub fn dashboard_body(
+    names: &Names,
+    region: &str,
+    stage: &str,
+    state_machine_arn: &str,
+    socket_api_id: &str,
+) -> String {
     let api = |metric: &str, stat: &str| -> Value {
         json!(["AWS/ApiGateway", metric, "ApiName", names.api(), "Stage", stage, {"stat": stat}])
     };
@@ -276,6 +329,7 @@ pub fn dashboard_body(names: &Names, region: &str, stage: &str, state_machine_ar
                 queue("ApproximateNumberOfMessagesVisible", names.dead_letter_queue()),
                 queue("ApproximateNumberOfMessagesVisible", names.unsettled_dead_letter_queue()),
                 queue("ApproximateNumberOfMessagesVisible", names.events_dead_letter_queue()),
+                queue("ApproximateNumberOfMessagesVisible", names.push_dead_letter_queue()),
             ], 0, 18),
             widget("Order events and refunds", vec![
                 json!(["AWS/EventBridge/Pipes", "EventCount", "PipeName", names.events_pipe(), {"stat": "Sum"}]),
@@ -283,6 +337,12 @@ pub fn dashboard_body(names: &Names, region: &str, stage: &str, state_machine_ar
                 json!(["AWS/Events", "FailedInvocations", "EventBusName", names.event_bus(), "RuleName", names.events_tap_rule(), {"stat": "Sum"}]),
                 json!([NAMESPACE, REFUNDS_FAILED, {"stat": "Sum"}]),
             ], 12, 18),
+            widget("Live status", vec![
+                json!(["AWS/ApiGateway", "ConnectCount", "ApiId", socket_api_id, "Stage", orders_blueprint::live::STAGE, {"stat": "Sum"}]),
+                json!(["AWS/ApiGateway", "IntegrationError", "ApiId", socket_api_id, "Stage", orders_blueprint::live::STAGE, {"stat": "Sum"}]),
+                json!(["AWS/Events", "Invocations", "EventBusName", names.event_bus(), "RuleName", names.push_rule(), {"stat": "Sum"}]),
+                json!(["AWS/Events", "FailedInvocations", "EventBusName", names.event_bus(), "RuleName", names.push_rule(), {"stat": "Sum"}]),
+            ], 0, 24),
         ],
     })
     .to_string()
@@ -347,9 +407,11 @@ pub fn create(ctx: &Context, names: &Names, watched: Watched) {
         dashboard::DashboardArgs::builder()
             .dashboard_name(names.dashboard())
             .dashboard_body(
-                watched
-                    .state_machine_arn
-                    .map(move |arn| dashboard_body(&names_, &region, &stage, &arn)),
+                pulumi_gestalt_rust::pulumi_combine!(
+                    watched.state_machine_arn.clone(),
+                    watched.socket_api_id.clone()
+                )
+                .map(move |(arn, socket)| dashboard_body(&names_, &region, &stage, &arn, &socket)),
             )
             .build_struct(),
     );

@@ -47,3 +47,21 @@ pub fn dead_letter_queue(ctx: &Context, logical_name: &str, name: String) -> que
             .build_struct(),
     )
 }
+
+/// The queue policy that lets one EventBridge rule, and nothing else, send to a queue
+/// ("Permissions for Amazon SQS" and "Granting permissions to the dead-letter queue",
+/// EventBridge: principal events.amazonaws.com, the rule's ARN as `aws:SourceArn`).
+pub fn rule_may_send(sid: &str, queue_arn: &str, rule_arn: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+        }],
+    })
+    .to_string()
+}

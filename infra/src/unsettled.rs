@@ -14,7 +14,6 @@ use orders_blueprint::{
     Names, UNSETTLED_EVENT_AGE_SECONDS, UNSETTLED_RETRY_ATTEMPTS, unsettled_executions_pattern,
 };
 use pulumi_gestalt_rust::{Context, Output, pulumi_combine};
-use serde_json::json;
 
 /// The EventBridge service, as a principal.
 const EVENTS: &str = "events.amazonaws.com";
@@ -25,20 +24,9 @@ pub struct Inputs<'a> {
 }
 
 /// The queue policy that lets this rule, and nothing else, put its undeliverable events in
-/// the dead-letter queue ("Granting permissions to the dead-letter queue", EventBridge).
+/// the dead-letter queue.
 pub fn dead_letter_policy(queue_arn: &str, rule_arn: &str) -> String {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "UnsettledExecutionEvents",
-            "Effect": "Allow",
-            "Principal": {"Service": EVENTS},
-            "Action": "sqs:SendMessage",
-            "Resource": queue_arn,
-            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-        }],
-    })
-    .to_string()
+    crate::queue::rule_may_send("UnsettledExecutionEvents", queue_arn, rule_arn)
 }
 
 /// Creates the rule, its target and dead-letter queue; returns the queue's URL.

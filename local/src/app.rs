@@ -6,21 +6,8 @@ use std::path::PathBuf;
 
 use axum::Router;
 use axum::routing::get;
-use serde::Serialize;
+use orders_blueprint::live::AppConfig;
 use tower_http::services::ServeDir;
-
-/// What the app reads from `config.json` (**contract** with `web/app.js`; the Pulumi
-/// program writes the same for the cloud).
-#[derive(Debug, Clone, Serialize)]
-pub struct AppConfig {
-    pub api_url: String,
-    pub websocket_url: String,
-    pub region: String,
-    pub user_pool_id: String,
-    pub client_id: String,
-    /// Where the app signs in (Cognito's `InitiateAuth`): the emulator here.
-    pub cognito_endpoint: String,
-}
 
 /// The app's files, in the checkout the runner was built from.
 pub fn files() -> PathBuf {

@@ -219,7 +219,7 @@ async fn run() -> anyhow::Result<()> {
         }
         .run(),
     );
-    let app = app::router(app::AppConfig {
+    let app = app::router(orders_blueprint::live::AppConfig {
         api_url: format!("http://127.0.0.1:{api_port}"),
         websocket_url: websocket_url.clone(),
         region: sign_in.region.clone(),

@@ -2,7 +2,8 @@
 // the $input, $util and $context that API Gateway gives templates. The tests use it as an
 // oracle of what API Gateway sends and answers; the templates themselves are the stack's.
 //
-//   echo '{"template": "...", "body": "...", "context": {"requestId": "..."}}' | node vtl.mjs
+//   echo '{"template": "...", "body": "...", "context": {"requestId": "..."},
+//          "params": {"header": {"Origin": "..."}}}' | node vtl.mjs
 //
 // Prints {"output": the rendered text, "context": $context after rendering (so the
 // responseOverride a template set is visible)}.
@@ -35,11 +36,17 @@ function urlEncode(value) {
   return out;
 }
 
+// The method request's parameters; `$input.params(name)` searches the path, the query
+// string, then the headers, in that order.
+const params = { path: {}, querystring: {}, header: {}, ...(request.params || {}) };
 const input = {
   body: request.body,
   json: (path) => JSON.stringify(select(path)),
   path: (path) => select(path),
-  params: () => ({}),
+  params: (name) =>
+    name === undefined
+      ? params
+      : params.path[name] ?? params.querystring[name] ?? params.header[name] ?? '',
 };
 
 const util = {

@@ -10,8 +10,12 @@ use crate::outputs::after;
 use pulumi_gestalt_rust::{Context, Output};
 use std::collections::HashMap;
 
-/// Creates the route and returns the id the deployment must wait for.
-pub fn create(ctx: &Context, routes: &Routes, cancel_order: &Function) -> Vec<Output<String>> {
+/// Creates the route; returns the ids the deployment must wait for, and the path's id.
+pub fn create(
+    ctx: &Context,
+    routes: &Routes,
+    cancel_order: &Function,
+) -> (Vec<Output<String>>, Output<String>) {
     let api_id = &routes.api_id;
     let path = resource::create(
         ctx,
@@ -42,7 +46,7 @@ pub fn create(ctx: &Context, routes: &Routes, cancel_order: &Function) -> Vec<Ou
         "cancel-order-integration",
         integration::IntegrationArgs::builder()
             .rest_api(api_id.clone())
-            .resource_id(path.id)
+            .resource_id(path.id.clone())
             .http_method(after(&Output::new("POST".to_string()), &post.id))
             .type_("AWS_PROXY")
             .integration_http_method("POST")
@@ -65,5 +69,5 @@ pub fn create(ctx: &Context, routes: &Routes, cancel_order: &Function) -> Vec<Ou
             )
             .build_struct(),
     );
-    vec![post_integration.id]
+    (vec![post_integration.id], path.id)
 }

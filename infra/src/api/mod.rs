@@ -5,6 +5,7 @@
 //! one for what makes them live (responses, deployment, stage).
 
 pub mod cancel;
+pub mod cors;
 pub mod get;
 pub mod post;
 pub mod stage;
@@ -22,19 +23,20 @@ use stage::gateway_responses;
 
 /// A digest of everything the API's definition is made of: a change to any of it is a new
 /// deployment (a deployment is a snapshot; without a new one, changes would not be live).
-pub fn definition_digest() -> String {
-    digest_of(&definition())
+pub fn definition_digest(origins: &[String]) -> String {
+    digest_of(&definition(origins))
 }
 
 /// Everything a deployment snapshots that the stack decides.
-fn definition() -> serde_json::Value {
+fn definition(origins: &[String]) -> serde_json::Value {
     json!({
         "schema": ORDER_SCHEMA,
         "sendMessage": SEND_MESSAGE_TEMPLATE,
-        "queueResponses": queue_responses(),
+        "queueResponses": queue_responses(origins),
         "gatewayResponses": gateway_responses(),
         "routes": orders_blueprint::api::ROUTES,
         "authorizer": [orders_blueprint::auth::identity_source(), AUTHORIZATION],
+        "cors": [origins, cors::preflight_headers(&["GET"])],
     })
 }
 
@@ -64,6 +66,8 @@ pub struct ApiInputs<'a> {
     pub get_order: &'a Function,
     pub cancel_order: &'a Function,
     pub user_pool_arn: &'a Output<String>,
+    /// The browser origins it admits, the app's first.
+    pub origins: &'a Output<Vec<String>>,
 }
 
 /// Creates the API and returns its invoke URL.
@@ -134,10 +138,22 @@ pub fn create(
         name: inputs.queue_name,
         region: config.region.clone(),
     };
-    let mut routes_ready = post::create(ctx, &routes, queue);
+    let origins = inputs.origins;
+    let mut routes_ready = post::create(ctx, &routes, queue, origins);
     routes_ready.extend(get::create(ctx, &routes, inputs.get_order));
-    routes_ready.extend(cancel::create(ctx, &routes, inputs.cancel_order));
-    stage::create(ctx, &routes, config, routes_ready)
+    let (cancel_ready, cancel_path) = cancel::create(ctx, &routes, inputs.cancel_order);
+    routes_ready.extend(cancel_ready);
+    // A preflight on each resource, with the methods it has.
+    for (name, resource, methods) in [
+        ("orders", &routes.orders, &["POST", "GET"][..]),
+        ("order", &routes.order, &["GET"][..]),
+        ("cancel", &cancel_path, &["POST"][..]),
+    ] {
+        routes_ready.push(cors::preflight(
+            ctx, &routes, name, resource, methods, origins,
+        ));
+    }
+    stage::create(ctx, &routes, config, routes_ready, origins)
 }
 
 #[cfg(test)]
@@ -146,11 +162,12 @@ mod tests {
 
     #[test]
     fn the_definition_digest_changes_with_each_part_of_the_definition() {
-        let original = definition();
-        let digest = definition_digest();
+        let origins = ["https://app.example".to_string()];
+        let original = definition(&origins);
+        let digest = definition_digest(&origins);
         assert_eq!(digest.len(), 64);
         let parts = original.as_object().unwrap();
-        assert_eq!(parts.len(), 6);
+        assert_eq!(parts.len(), 7);
         for part in parts.keys() {
             let mut changed = original.clone();
             changed[part] = match &original[part] {

@@ -44,17 +44,23 @@ pub const ACCEPTED_TEMPLATE: &str = concat!(
 pub const ACCEPTED_HEADERS: [&str; 2] = ["X-Order-Id", "Location"];
 
 /// How the queue's answers become the API's: (status, SQS status pattern, body template).
-/// A pattern of `None` is the default mapping, taken when no other matches.
-pub fn queue_responses() -> [(&'static str, Option<&'static str>, String); 3] {
+/// A pattern of `None` is the default mapping, taken when no other matches. Each template
+/// first names the request's origin if it is one of `origins` (`super::cors`).
+pub fn queue_responses(origins: &[String]) -> [(&'static str, Option<&'static str>, String); 3] {
+    let cors = super::cors::admit_origin_template(origins);
     [
-        ("204", Some(r"2\d{2}"), ACCEPTED_TEMPLATE.to_string()),
+        ("204", Some(r"2\d{2}"), format!("{cors}{ACCEPTED_TEMPLATE}")),
         (
             "503",
             Some(r"5\d{2}"),
-            message_body(message::QUEUE_UNAVAILABLE),
+            format!("{cors}{}", message_body(message::QUEUE_UNAVAILABLE)),
         ),
         // Any other answer (a 4xx from SQS) is a fault of the stack, not of the client.
-        ("500", None, message_body(message::NOT_QUEUED)),
+        (
+            "500",
+            None,
+            format!("{cors}{}", message_body(message::NOT_QUEUED)),
+        ),
     ]
 }
 
@@ -71,7 +77,12 @@ pub struct QueueTarget<'a> {
 }
 
 /// Creates the route on `/orders` and returns the ids the deployment must wait for.
-pub fn create(ctx: &Context, routes: &Routes, queue: QueueTarget) -> Vec<Output<String>> {
+pub fn create(
+    ctx: &Context,
+    routes: &Routes,
+    queue: QueueTarget,
+    origins: &Output<Vec<String>>,
+) -> Vec<Output<String>> {
     let api_id = &routes.api_id;
     let prefix = &routes.prefix;
     let order_model = model::create(
@@ -162,7 +173,7 @@ pub fn create(ctx: &Context, routes: &Routes, queue: QueueTarget) -> Vec<Output<
     );
 
     let mut deployed_parts = vec![post_integration.id.clone()];
-    for (status, pattern, template) in queue_responses() {
+    for (index, (status, pattern, _)) in queue_responses(&[]).into_iter().enumerate() {
         let declared = method_response::create(
             ctx,
             &format!("post-order-{status}"),
@@ -171,13 +182,17 @@ pub fn create(ctx: &Context, routes: &Routes, queue: QueueTarget) -> Vec<Output<
                 .resource_id(routes.orders.clone())
                 .http_method(post_method.clone())
                 .status_code(status)
-                .response_parameters(if status == "204" {
-                    ACCEPTED_HEADERS
-                        .iter()
-                        .map(|name| (format!("method.response.header.{name}"), true))
-                        .collect()
-                } else {
-                    HashMap::new()
+                .response_parameters({
+                    let mut declared: HashMap<String, bool> =
+                        super::cors::declared_answer_headers().collect();
+                    if status == "204" {
+                        declared.extend(
+                            ACCEPTED_HEADERS
+                                .iter()
+                                .map(|name| (format!("method.response.header.{name}"), true)),
+                        );
+                    }
+                    declared
                 })
                 .build_struct(),
         );
@@ -189,7 +204,11 @@ pub fn create(ctx: &Context, routes: &Routes, queue: QueueTarget) -> Vec<Output<
             .http_method(after(&post_method, &ready))
             .status_code(status)
             .maybe_selection_pattern(pattern)
-            .response_templates(HashMap::from([("application/json".to_string(), template)]))
+            .response_parameters(super::cors::answer_headers())
+            .response_templates(origins.map(move |origins| {
+                let template = queue_responses(&origins)[index].2.clone();
+                HashMap::from([("application/json".to_string(), template)])
+            }))
             .build_struct();
         let mapped =
             integration_response::create(ctx, &format!("post-order-{status}-mapping"), args);
@@ -204,7 +223,7 @@ mod tests {
 
     #[test]
     fn exactly_one_queue_response_is_the_default() {
-        let defaults = queue_responses()
+        let defaults = queue_responses(&[])
             .iter()
             .filter(|(_, p, _)| p.is_none())
             .count();

@@ -97,6 +97,7 @@ pub fn create(
     routes: &Routes,
     config: &StackConfig,
     routes_ready: Vec<Output<String>>,
+    origins: &Output<Vec<String>>,
 ) -> Output<String> {
     let api_id = &routes.api_id;
     let prefix = &routes.prefix;
@@ -108,6 +109,11 @@ pub fn create(
             // The DEFAULT_* answers keep the status of the error they stand for.
             .maybe_status_code((!status.is_empty()).then_some(status))
             .response_templates(HashMap::from([("application/json".to_string(), template)]))
+            .response_parameters(origins.map(|origins| {
+                super::cors::gateway_headers(
+                    origins.first().map(String::as_str).unwrap_or_default(),
+                )
+            }))
             .build_struct();
         let answer = response::create(
             ctx,
@@ -124,10 +130,9 @@ pub fn create(
         deployment::DeploymentArgs::builder()
             .rest_api(after(api_id, &all(deployed_parts)))
             .description("Serverless Orders API")
-            .triggers(HashMap::from([(
-                "definition".to_string(),
-                definition_digest(),
-            )]))
+            .triggers(origins.map(|origins| {
+                HashMap::from([("definition".to_string(), definition_digest(&origins))])
+            }))
             .build_struct(),
     );
 

@@ -63,10 +63,19 @@ fn the_queue_answer_maps_to_204_with_the_order_id_or_to_an_error() {
     );
     assert_eq!(
         input(declared, "responseParameters"),
-        &json!({"method.response.header.X-Order-Id": true, "method.response.header.Location": true})
+        &json!({
+            "method.response.header.X-Order-Id": true,
+            "method.response.header.Location": true,
+            "method.response.header.Access-Control-Allow-Origin": true,
+            "method.response.header.Access-Control-Expose-Headers": true,
+            "method.response.header.Vary": true,
+        })
     );
-    let mappings: Vec<&PlannedResource> =
-        plan.resources_of("aws:apigateway/integrationResponse:IntegrationResponse");
+    let mappings: Vec<&PlannedResource> = plan
+        .resources_of("aws:apigateway/integrationResponse:IntegrationResponse")
+        .into_iter()
+        .filter(|m| m.name.starts_with("post-order-"))
+        .collect();
     let answer_for = |sqs_status: &str| -> (&str, &str) {
         let matching: Vec<&&PlannedResource> = mappings
             .iter()
@@ -90,6 +99,8 @@ fn the_queue_answer_maps_to_204_with_the_order_id_or_to_an_error() {
         let template = input(mapping, "responseTemplates")["application/json"]
             .as_str()
             .unwrap();
+        // What follows the lines that name an admitted origin (`cors`).
+        let template = template.rsplit("#end\n").next().unwrap();
         (text(mapping, "statusCode"), template)
     };
 
@@ -193,9 +204,16 @@ fn every_route_is_behind_the_cognito_authorizer_of_the_stacks_user_pool() {
     );
     assert_eq!(text(authorizer, "restApi"), "a1b2c3d4e5");
 
-    // Every method of the API: exactly the routes of the contract, each authorized.
+    // Every method of the API: exactly the routes of the contract, each authorized, and a
+    // preflight on each path, which browsers send without credentials.
     let mut routes: Vec<(String, String)> = Vec::new();
+    let mut preflights = BTreeSet::new();
     for method in plan.resources_of("aws:apigateway/method:Method") {
+        if text(method, "httpMethod") == "OPTIONS" {
+            assert_eq!(text(method, "authorization"), "NONE");
+            preflights.insert(text(method, "resourceId").to_string());
+            continue;
+        }
         assert_eq!(text(method, "authorization"), "COGNITO_USER_POOLS");
         assert_eq!(text(method, "authorizerId"), "api-authorizer-id");
         let path = match text(method, "resourceId") {
@@ -213,6 +231,10 @@ fn every_route_is_behind_the_cognito_authorizer_of_the_stacks_user_pool() {
         .collect();
     expected.sort();
     assert_eq!(routes, expected);
+    assert_eq!(
+        preflights,
+        BTreeSet::from(["cancel-path-id", "order-path-id", "orders-path-id"].map(String::from))
+    );
 }
 
 #[test]
@@ -345,6 +367,15 @@ fn the_gateway_answers_of_the_contract_table_are_the_planned_ones() {
         }
         if let Some(prefix) = answer["message_starts_with"].as_str() {
             assert!(message.starts_with(prefix), "{name}: {kind}: {message}");
+        }
+        // A row of the app's origin: the gateway response names it, a fixed value.
+        if answer["header_is"]["Access-Control-Allow-Origin"] == "{origin}" {
+            let app = plan.outputs["appUrl"].as_str().unwrap();
+            assert_eq!(
+                response.inputs["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"],
+                json!(format!("'{app}'")),
+                "{name}: {kind}"
+            );
         }
         checked.insert(*kind);
     }

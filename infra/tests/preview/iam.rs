@@ -134,6 +134,37 @@ fn every_policy_names_its_actions_and_the_stacks_own_resources() {
             ("dynamodb:UpdateItem", table()),
         ],
     );
+    // The WebSocket authorizer reads the pool's public keys over HTTPS: no AWS call.
+    expected.insert("orders-dev-authorize-socket-role", vec![]);
+    let connections = format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders-dev-connections");
+    // `$connect` stores a connection, `$disconnect` forgets it.
+    expected.insert(
+        "orders-dev-socket-connections-role",
+        vec![
+            ("dynamodb:PutItem", connections.clone()),
+            ("dynamodb:DeleteItem", connections.clone()),
+        ],
+    );
+    // The push finds a customer's connections in the index, posts to them on this API's
+    // stage only, and forgets a gone one.
+    let live_api = text(
+        one(plan, "aws:apigatewayv2/stage:Stage", "live-stage"),
+        "apiId",
+    )
+    .to_string();
+    expected.insert(
+        "orders-dev-push-status-role",
+        vec![
+            ("dynamodb:Query", format!("{connections}/index/by-user")),
+            ("dynamodb:DeleteItem", connections),
+            (
+                "execute-api:ManageConnections",
+                format!(
+                    "arn:aws:execute-api:{REGION}:{ACCOUNT}:{live_api}/live/POST/@connections/*"
+                ),
+            ),
+        ],
+    );
     for (role, pairs) in expected.iter_mut() {
         let function = role
             .strip_prefix("orders-dev-")

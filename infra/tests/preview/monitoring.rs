@@ -7,11 +7,13 @@ const ACCOUNT: &str = "123456789012";
 
 /// What each service publishes, by namespace: its metrics as used here, and the dimension
 /// they are read by (from each service's CloudWatch metrics documentation).
-fn published() -> BTreeMap<&'static str, (Vec<&'static str>, Vec<&'static str>)> {
+type Metrics = Vec<(Vec<&'static str>, Vec<&'static str>)>;
+
+fn published() -> BTreeMap<&'static str, Metrics> {
     BTreeMap::from([
         (
             "AWS/States",
-            (
+            vec![(
                 vec![
                     "ExecutionsStarted",
                     "ExecutionsSucceeded",
@@ -20,59 +22,91 @@ fn published() -> BTreeMap<&'static str, (Vec<&'static str>, Vec<&'static str>)>
                     "ExecutionsAborted",
                 ],
                 vec!["StateMachineArn"],
-            ),
+            )],
         ),
         (
             "AWS/Lambda",
-            (
+            vec![(
                 vec!["Errors", "Throttles", "Duration"],
                 vec!["FunctionName"],
-            ),
+            )],
         ),
+        // A REST API by its name, a WebSocket API by its id ("Monitor WebSocket API
+        // execution with CloudWatch metrics").
         (
             "AWS/ApiGateway",
-            (
-                vec![
-                    "Count",
-                    "4XXError",
-                    "5XXError",
-                    "Latency",
-                    "IntegrationLatency",
-                ],
-                vec!["ApiName", "Stage"],
-            ),
+            vec![
+                (
+                    vec![
+                        "Count",
+                        "4XXError",
+                        "5XXError",
+                        "Latency",
+                        "IntegrationLatency",
+                    ],
+                    vec!["ApiName", "Stage"],
+                ),
+                (
+                    vec!["ConnectCount", "IntegrationError"],
+                    vec!["ApiId", "Stage"],
+                ),
+            ],
         ),
         (
             "AWS/SQS",
-            (
+            vec![(
                 vec![
                     "ApproximateNumberOfMessagesVisible",
                     "ApproximateAgeOfOldestMessage",
                 ],
                 vec!["QueueName"],
-            ),
+            )],
         ),
         (
             "AWS/EventBridge/Pipes",
-            (vec!["EventCount", "ExecutionFailed"], vec!["PipeName"]),
+            vec![(vec!["EventCount", "ExecutionFailed"], vec!["PipeName"])],
         ),
         // A rule of a custom bus: both dimensions.
         (
             "AWS/Events",
-            (vec!["FailedInvocations"], vec!["EventBusName", "RuleName"]),
+            vec![(
+                vec!["Invocations", "FailedInvocations"],
+                vec!["EventBusName", "RuleName"],
+            )],
         ),
         // The stack's own, from its log metric filter (checked below): no dimension.
         (
             orders_infra::monitoring::NAMESPACE,
-            (vec![orders_infra::monitoring::REFUNDS_FAILED], vec![]),
+            vec![(vec![orders_infra::monitoring::REFUNDS_FAILED], vec![])],
         ),
     ])
 }
 
+/// The dimensions `metric` of `namespace` is read by, if the service publishes it.
+fn dimensions_of<'a>(
+    published: &'a BTreeMap<&'static str, Metrics>,
+    namespace: &str,
+    metric: &str,
+) -> Option<&'a Vec<&'static str>> {
+    published
+        .get(namespace)?
+        .iter()
+        .find(|(metrics, _)| metrics.contains(&metric))
+        .map(|(_, dimensions)| dimensions)
+}
+
 /// Every value a dimension may take: this stack's resources.
-fn own_resources() -> BTreeSet<String> {
+fn own_resources(plan: &Plan) -> BTreeSet<String> {
     let names = Names::new("orders-dev");
+    let live_api = text(
+        one(plan, "aws:apigatewayv2/stage:Stage", "live-stage"),
+        "apiId",
+    );
     let mut own: BTreeSet<String> = [
+        live_api.to_string(),
+        orders_blueprint::live::STAGE.to_string(),
+        names.push_dead_letter_queue(),
+        names.push_rule(),
         names.queue(),
         names.dead_letter_queue(),
         names.unsettled_dead_letter_queue(),
@@ -97,7 +131,7 @@ fn every_alarm_watches_a_published_metric_of_this_stack_and_tells_the_alarms_top
     let plan = update();
     let names = Names::new("orders-dev");
     let published = published();
-    let own = own_resources();
+    let own = own_resources(plan);
     let topic = json!([format!(
         "arn:aws:sns:{REGION}:{ACCOUNT}:{}",
         names.alarm_topic()
@@ -107,14 +141,8 @@ fn every_alarm_watches_a_published_metric_of_this_stack_and_tells_the_alarms_top
     for alarm in &alarms {
         let namespace = text(alarm, "namespace");
         let metric = text(alarm, "metricName");
-        let (metrics, dimension_names) = published
-            .get(namespace)
-            .unwrap_or_else(|| panic!("{}: namespace {namespace}", alarm.name));
-        assert!(
-            metrics.contains(&metric),
-            "{}: {namespace} {metric}",
-            alarm.name
-        );
+        let dimension_names = dimensions_of(&published, namespace, metric)
+            .unwrap_or_else(|| panic!("{}: {namespace} {metric}", alarm.name));
         let dimensions = input(alarm, "dimensions").as_object().unwrap();
         let keys: Vec<&str> = dimensions.keys().map(String::as_str).collect();
         let mut expected_keys = dimension_names.clone();
@@ -175,6 +203,7 @@ fn every_alarm_watches_a_published_metric_of_this_stack_and_tells_the_alarms_top
         names.dead_letter_queue(),
         names.unsettled_dead_letter_queue(),
         names.events_dead_letter_queue(),
+        names.push_dead_letter_queue(),
     ] {
         for metric in [
             "ApproximateNumberOfMessagesVisible",
@@ -194,7 +223,29 @@ fn every_alarm_watches_a_published_metric_of_this_stack_and_tells_the_alarms_top
         input(api, "dimensions"),
         &json!({"ApiName": names.api(), "Stage": "v1"})
     );
-    assert_eq!(alarms.len(), 3 + 3 + 2 * FUNCTIONS.len() + 3 + 1 + 3);
+    // The push rule's failures and the WebSocket API's integration errors.
+    let push = alarms
+        .iter()
+        .find(|a| {
+            text(a, "metricName") == "FailedInvocations"
+                && input(a, "dimensions")["RuleName"] == names.push_rule()
+        })
+        .expect("an alarm on the push rule");
+    assert_eq!(input(push, "dimensions")["EventBusName"], names.event_bus());
+    let live = alarms
+        .iter()
+        .find(|a| text(a, "metricName") == "IntegrationError")
+        .expect("an alarm on the live API's integration errors");
+    assert_eq!(
+        input(live, "dimensions")["Stage"],
+        orders_blueprint::live::STAGE
+    );
+    // Dead-letter queues twice (messages, age), the executions, two per function, the
+    // pipe, the tap and push rules, the live API, the refunds and the REST API's 5xx.
+    assert_eq!(
+        alarms.len(),
+        4 * 2 + 3 + 2 * FUNCTIONS.len() + 1 + 2 + 1 + 1 + 1
+    );
 }
 
 /// The refunds that failed for good are counted from the workflow's own execution log:
@@ -246,7 +297,7 @@ fn the_dashboard_shows_the_pipeline_and_names_only_this_stacks_resources() {
     assert_eq!(text(dashboard, "dashboardName"), "orders-dev-pipeline");
     let body = parse(text(dashboard, "dashboardBody"));
     let published = published();
-    let own = own_resources();
+    let own = own_resources(plan);
     let mut shown = BTreeSet::new();
     for widget in body["widgets"].as_array().unwrap() {
         assert_eq!(widget["type"], "metric");
@@ -255,8 +306,8 @@ fn the_dashboard_shows_the_pipeline_and_names_only_this_stacks_resources() {
             let line = line.as_array().unwrap();
             let namespace = line[0].as_str().unwrap();
             let metric = line[1].as_str().unwrap();
-            let (metrics, dimension_names) = &published[namespace];
-            assert!(metrics.contains(&metric), "{namespace} {metric}");
+            let dimension_names = dimensions_of(&published, namespace, metric)
+                .unwrap_or_else(|| panic!("{namespace} {metric}"));
             // [namespace, metric, name, value, (name, value)..., {options}]
             let pairs = &line[2..line.len() - 1];
             assert_eq!(pairs.len(), 2 * dimension_names.len(), "{line:?}");

@@ -73,7 +73,11 @@ fn velocity_renders_the_send_message_call_start_order_accepts_for_any_body() {
 #[test]
 fn velocity_renders_the_204_with_the_order_id_and_where_to_read_it() {
     let plan = update();
-    let mappings = plan.resources_of("aws:apigateway/integrationResponse:IntegrationResponse");
+    let mappings: Vec<&PlannedResource> = plan
+        .resources_of("aws:apigateway/integrationResponse:IntegrationResponse")
+        .into_iter()
+        .filter(|m| m.name.starts_with("post-order-"))
+        .collect();
     // The error answers render to JSON with a message.
     for mapping in mappings.iter().filter(|m| text(m, "statusCode") != "204") {
         let template = input(mapping, "responseTemplates")["application/json"]
@@ -107,12 +111,22 @@ fn velocity_renders_the_204_with_the_order_id_and_where_to_read_it() {
         "aws:apigateway/methodResponse:MethodResponse",
         "post-order-204",
     );
-    let names: BTreeSet<String> = headers
+    let mut names: BTreeSet<String> = headers
         .as_object()
         .unwrap()
         .keys()
         .map(|name| format!("method.response.header.{name}"))
         .collect();
+    // And those the mapping sets as fixed values, and the origin it admits (checked in
+    // `velocity_admits_only_the_stacks_origins_in_every_integration_answer`).
+    names.extend(
+        input(accepted, "responseParameters")
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned(),
+    );
+    names.insert("method.response.header.Access-Control-Allow-Origin".to_string());
     let declared: BTreeSet<String> = input(declared, "responseParameters")
         .as_object()
         .unwrap()
@@ -157,4 +171,79 @@ fn asl_validator_finds_the_deployed_definition_valid_and_a_broken_one_not() {
     let (valid, said) = asl_validator(&broken.to_string());
     assert!(!valid, "{said}");
     assert!(said.contains("NoSuchState"), "{said}");
+}
+
+/// Renders `template` for a request with the header `name: value` (none: no header).
+fn velocity_with_header(template: &str, header: Option<(&str, &str)>) -> (String, Value) {
+    let headers: serde_json::Map<String, Value> = header
+        .map(|(name, value)| (name.to_string(), json!(value)))
+        .into_iter()
+        .collect();
+    let rendered = node::run(
+        "vtl.mjs",
+        &json!({
+            "template": template, "body": "", "context": {"extendedRequestId": "r", "path": "/v1/orders"},
+            "params": {"header": headers},
+        }),
+    );
+    (
+        rendered["output"].as_str().unwrap().to_string(),
+        rendered["context"].clone(),
+    )
+}
+
+#[test]
+fn velocity_admits_only_the_stacks_origins_in_every_integration_answer() {
+    let plan = update();
+    let app = plan.outputs["appUrl"].as_str().unwrap();
+    let mappings = plan.resources_of("aws:apigateway/integrationResponse:IntegrationResponse");
+    // The queue's three answers and the three preflights.
+    assert_eq!(mappings.len(), 6);
+    for mapping in mappings {
+        let template = input(mapping, "responseTemplates")["application/json"]
+            .as_str()
+            .unwrap();
+        let allowed = |header: Option<(&str, &str)>| {
+            let (_, context) = velocity_with_header(template, header);
+            context["responseOverride"]["header"]["Access-Control-Allow-Origin"]
+                .as_str()
+                .map(str::to_string)
+        };
+        let name = &mapping.name;
+        assert_eq!(
+            allowed(Some(("Origin", app))).as_deref(),
+            Some(app),
+            "{name}"
+        );
+        // HTTP/2 clients send header names in lower case.
+        assert_eq!(
+            allowed(Some(("origin", app))).as_deref(),
+            Some(app),
+            "{name}"
+        );
+        for foreign in [
+            "https://not-admitted.example",
+            &format!("{app}.evil.example"),
+            &format!("{app}/"),
+            "null",
+        ] {
+            assert_eq!(
+                allowed(Some(("Origin", foreign))),
+                None,
+                "{name}: {foreign}"
+            );
+        }
+        assert_eq!(allowed(None), None, "{name}");
+        // What the integration may set, the method declares.
+        let declared = plan
+            .resources_of("aws:apigateway/methodResponse:MethodResponse")
+            .into_iter()
+            .find(|r| r.name == mapping.name.trim_end_matches("-mapping"))
+            .unwrap();
+        assert_eq!(
+            declared.inputs["responseParameters"]["method.response.header.Access-Control-Allow-Origin"],
+            true,
+            "{name}"
+        );
+    }
 }

@@ -7,10 +7,12 @@ fn expected_counts() -> BTreeMap<&'static str, usize> {
         ("aws:apigateway/account:Account", 1),
         ("aws:apigateway/authorizer:Authorizer", 1),
         ("aws:apigateway/deployment:Deployment", 1),
-        ("aws:apigateway/integration:Integration", 4),
-        ("aws:apigateway/integrationResponse:IntegrationResponse", 3),
-        ("aws:apigateway/method:Method", 4),
-        ("aws:apigateway/methodResponse:MethodResponse", 3),
+        // Four routes and three preflights (OPTIONS on each path, MOCK).
+        ("aws:apigateway/integration:Integration", 7),
+        // The queue's three answers and the preflights' 200s.
+        ("aws:apigateway/integrationResponse:IntegrationResponse", 6),
+        ("aws:apigateway/method:Method", 7),
+        ("aws:apigateway/methodResponse:MethodResponse", 6),
         ("aws:apigateway/methodSettings:MethodSettings", 1),
         ("aws:apigateway/model:Model", 1),
         ("aws:apigateway/requestValidator:RequestValidator", 1),
@@ -18,39 +20,58 @@ fn expected_counts() -> BTreeMap<&'static str, usize> {
         ("aws:apigateway/response:Response", 9),
         ("aws:apigateway/restApi:RestApi", 1),
         ("aws:apigateway/stage:Stage", 1),
-        // Seven functions, the state machine, the API's access and execution logs.
+        // The WebSocket API of live status: `$connect` (authorized) and `$disconnect`, both
+        // to socket-connections.
+        ("aws:apigatewayv2/api:Api", 1),
+        ("aws:apigatewayv2/authorizer:Authorizer", 1),
+        ("aws:apigatewayv2/deployment:Deployment", 1),
+        ("aws:apigatewayv2/integration:Integration", 1),
+        ("aws:apigatewayv2/route:Route", 2),
+        ("aws:apigatewayv2/stage:Stage", 1),
+        // The app: served from a private bucket through an origin access control.
+        ("aws:cloudfront/distribution:Distribution", 1),
+        ("aws:cloudfront/originAccessControl:OriginAccessControl", 1),
         ("aws:cloudwatch/dashboard:Dashboard", 1),
         ("aws:cloudwatch/eventArchive:EventArchive", 1),
         ("aws:cloudwatch/eventBus:EventBus", 1),
-        // The unsettled executions' rule, and the order events' tap.
-        ("aws:cloudwatch/eventRule:EventRule", 2),
-        ("aws:cloudwatch/eventTarget:EventTarget", 2),
-        ("aws:cloudwatch/logGroup:LogGroup", 10),
+        // The unsettled executions' rule, the order events' tap, and the push.
+        ("aws:cloudwatch/eventRule:EventRule", 3),
+        ("aws:cloudwatch/eventTarget:EventTarget", 3),
+        // Ten functions, the state machine, the API's access and execution logs.
+        ("aws:cloudwatch/logGroup:LogGroup", 13),
         ("aws:cloudwatch/logMetricFilter:LogMetricFilter", 1),
-        // The three dead-letter queues (not empty, oldest message), executions failed,
+        // The four dead-letter queues (not empty, oldest message), executions failed,
         // timed out and aborted, each function's errors and throttles, the events pipe's
-        // failures and the tap's, refunds failed for good, the API's 5xx.
-        ("aws:cloudwatch/metricAlarm:MetricAlarm", 27),
+        // failures, the tap's and the push's, the live API's integration errors, refunds
+        // failed for good, the API's 5xx.
+        ("aws:cloudwatch/metricAlarm:MetricAlarm", 37),
         ("aws:cognito/userPool:UserPool", 1),
         ("aws:cognito/userPoolClient:UserPoolClient", 1),
-        ("aws:dynamodb/table:Table", 1),
-        // Seven functions, the state machine, the events pipe, API Gateway's queue role and
+        // The orders, and the open WebSocket connections.
+        ("aws:dynamodb/table:Table", 2),
+        // Ten functions, the state machine, the events pipe, API Gateway's queue role and
         // logs role.
-        ("aws:iam/role:Role", 11),
-        ("aws:iam/rolePolicy:RolePolicy", 11),
+        ("aws:iam/role:Role", 14),
+        ("aws:iam/rolePolicy:RolePolicy", 14),
         ("aws:lambda/eventSourceMapping:EventSourceMapping", 1),
-        ("aws:lambda/function:Function", 7),
-        // API Gateway on get-order (two routes) and cancel-order, EventBridge on
-        // manage-order-state.
-        ("aws:lambda/permission:Permission", 4),
+        ("aws:lambda/function:Function", 10),
+        // API Gateway on get-order (two routes), cancel-order, authorize-socket and
+        // socket-connections (two routes); EventBridge on manage-order-state and push-status.
+        ("aws:lambda/permission:Permission", 8),
         ("aws:pipes/pipe:Pipe", 1),
+        ("aws:s3/bucket:Bucket", 1),
+        // index.html, app.js, style.css and config.json.
+        ("aws:s3/bucketObjectv2:BucketObjectv2", 4),
+        ("aws:s3/bucketOwnershipControls:BucketOwnershipControls", 1),
+        ("aws:s3/bucketPolicy:BucketPolicy", 1),
+        ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", 1),
         ("aws:sfn/stateMachine:StateMachine", 1),
         ("aws:sns/topic:Topic", 3),
         ("aws:sns/topicSubscription:TopicSubscription", 2),
-        // The order queue, three dead-letter queues (orders, unsettled executions, events
-        // pipe) and the events tap.
-        ("aws:sqs/queue:Queue", 5),
-        ("aws:sqs/queuePolicy:QueuePolicy", 2),
+        // The order queue, four dead-letter queues (orders, unsettled executions, events
+        // pipe, push) and the events tap.
+        ("aws:sqs/queue:Queue", 6),
+        ("aws:sqs/queuePolicy:QueuePolicy", 3),
     ])
 }
 
@@ -127,14 +148,38 @@ fn update_knows_every_input_and_output_of_the_same_resources() {
         plan.outputs["topicArn"],
         format!("arn:aws:sns:{REGION}:123456789012:orders-dev-notifications")
     );
+    let app = plan.outputs["appUrl"].as_str().unwrap();
+    assert!(
+        app.starts_with("https://d") && app.ends_with(".cloudfront.net"),
+        "{app}"
+    );
+    let live = plan.outputs["websocketUrl"].as_str().unwrap();
+    assert!(
+        live.starts_with("wss://") && live.ends_with("/live"),
+        "{live}"
+    );
 }
 
 #[test]
 fn the_whole_plan_matches_its_reviewed_snapshot() {
     let plan = update();
     // Archive paths are absolute; the snapshot keeps them relative to the workspace.
-    let root = format!("{}/", root().display());
-    let text = serde_json::to_string(plan).unwrap().replace(&root, "");
-    let plan: Value = serde_json::from_str(&text).unwrap();
+    let workspace = format!("{}/", root().display());
+    let text = serde_json::to_string(plan).unwrap().replace(&workspace, "");
+    let mut plan: Value = serde_json::from_str(&text).unwrap();
+    // The app's files are `web/`'s, byte for byte (checked here); the snapshot names them,
+    // so that a change of the page is not a change of the plan to review.
+    for resource in plan["resources"].as_array_mut().unwrap() {
+        if resource["type"] != "aws:s3/bucketObjectv2:BucketObjectv2" {
+            continue;
+        }
+        let key = resource["inputs"]["key"].as_str().unwrap().to_string();
+        if key == orders_blueprint::live::CONFIG_FILE {
+            continue;
+        }
+        let file = std::fs::read_to_string(root().join("web").join(&key)).unwrap();
+        assert_eq!(resource["inputs"]["content"], json!(file), "{key}");
+        resource["inputs"]["content"] = json!(format!("<web/{key}>"));
+    }
     insta::assert_json_snapshot!("plan", plan);
 }
