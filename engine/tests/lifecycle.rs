@@ -558,8 +558,28 @@ fn first_deploy(h: &mut Harness, laptop: &Path) -> FirstDeploy {
             api["id"].as_str().unwrap()
         ))
     );
-    let table = live_of("aws:dynamodb/table:Table");
-    assert_eq!(outputs["tableName"], table["outputs"]["name"]);
+    let tables: Vec<&Value> = live
+        .iter()
+        .filter(|r| r["type"] == "aws:dynamodb/table:Table")
+        .collect();
+    assert!(
+        tables
+            .iter()
+            .any(|table| outputs["tableName"] == table["outputs"]["name"]),
+        "{:?} is not a live table",
+        outputs["tableName"]
+    );
+    // The app's URL and the WebSocket's are the live distribution's and stage's.
+    let distribution = live_of("aws:cloudfront/distribution:Distribution");
+    assert_eq!(
+        outputs["appUrl"],
+        json!(format!(
+            "https://{}",
+            distribution["outputs"]["domainName"].as_str().unwrap()
+        ))
+    );
+    let socket = live_of("aws:apigatewayv2/stage:Stage");
+    assert_eq!(outputs["websocketUrl"], socket["outputs"]["invokeUrl"]);
     FirstDeploy {
         created: created.len(),
         live: live.len(),
