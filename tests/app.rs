@@ -300,21 +300,7 @@ async fn alice_orders_watches_it_live_cancels_another_and_bob_sees_none_of_it() 
     std::fs::write(&screenshot, page.screenshot().await.unwrap()).unwrap();
 
     // Bob, signed in on the same page after Alice signs out, sees his order only.
-    let bobs = {
-        let response = runner
-            .signed_in("bob")
-            .await
-            .post(runner.url("/orders"))
-            .json(&support::good_order())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 204);
-        response.headers()["x-order-id"]
-            .to_str()
-            .unwrap()
-            .to_owned()
-    };
+    let bobs = support::post_order_as(&runner, "bob", support::good_order()).await;
     support::final_order_as(&runner, "bob", &bobs).await;
     click(&page, "[data-testid=sign-out]").await;
     assert!(

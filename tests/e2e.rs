@@ -242,8 +242,18 @@ async fn each_method_has_its_own_token_bucket_and_an_empty_one_answers_429() {
     // POST has a bucket of its own, still full.
     let order_id = post_order(&runner, good_order()).await;
     assert!(!order_id.is_empty());
-    let response = http.get(runner.url("/orders/o-1")).send().await.unwrap();
+    // The app's browser reads the 429 too: a gateway response names the app's origin.
+    let response = http
+        .get(runner.url("/orders/o-1"))
+        .header("Origin", &runner.ready.app_url)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 429);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        runner.ready.app_url.as_str()
+    );
     let answer: Value = response.json().await.unwrap();
     assert_eq!(answer["message"], "too many requests; slow down");
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use orders_local::env;
 use serde_json::Value;
-use support::{Runner, USER, final_order, good_order, post_order};
+use support::{Runner, USER, final_order, good_order, post_order, post_order_as};
 use tokio_tungstenite::tungstenite;
 
 type Socket =
@@ -204,21 +204,7 @@ async fn each_customer_gets_every_change_of_their_own_orders_and_nobody_elses() 
 
     // Bob's own order is the sentinel: once his socket has its final change, a change of
     // Alice's order would have come before it.
-    let bobs = {
-        let response = runner
-            .signed_in("bob")
-            .await
-            .post(runner.url("/orders"))
-            .json(&good_order())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 204);
-        response.headers()["x-order-id"]
-            .to_str()
-            .unwrap()
-            .to_owned()
-    };
+    let bobs = post_order_as(&runner, "bob", good_order()).await;
     let bob_saw = changes_until_final(&mut bob, &bobs).await;
     assert_eq!(history(&bob_saw, &bobs).len(), 3);
     assert!(

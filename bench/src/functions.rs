@@ -21,6 +21,13 @@ pub struct Backing {
     pub table: String,
     pub topic_arn: String,
     pub state_machine_arn: String,
+    /// The open WebSocket connections; OWNER holds [`CONNECTION`].
+    pub connections_table: String,
+    /// A user pool and its app client, whose keys authorize-socket reads at start-up, and
+    /// an ID token of OWNER's for its working event.
+    pub user_pool_id: String,
+    pub client_id: String,
+    pub id_token: String,
 }
 
 impl Backing {
@@ -48,7 +55,20 @@ impl Backing {
             chrono::Utc::now(),
         )
         .await?;
+        let connections_table = "bench-connections";
+        orders_emulator::provision::connections_table(&config, connections_table).await?;
+        orders_aws::DynamoConnections::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            connections_table,
+        )
+        .open(CONNECTION, &UserId::parse(OWNER)?, i64::MAX / 2)
+        .await?;
+        let (user_pool_id, client_id, id_token) = signed_in_owner(&config).await?;
         Ok(Self {
+            connections_table: connections_table.into(),
+            user_pool_id,
+            client_id,
+            id_token,
             endpoint: emulator.endpoint(),
             table: table.into(),
             topic_arn: format!(
@@ -59,6 +79,50 @@ impl Backing {
             state_machine_arn,
         })
     }
+}
+
+/// A user pool with one user, signed in: (pool id, client id, ID token).
+async fn signed_in_owner(
+    config: &aws_config::SdkConfig,
+) -> anyhow::Result<(String, String, String)> {
+    use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, MessageActionType};
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(config);
+    let pool = cognito
+        .create_user_pool()
+        .pool_name("bench")
+        .send()
+        .await?
+        .user_pool
+        .and_then(|pool| pool.id)
+        .context("a pool without an id")?;
+    let client = cognito
+        .create_user_pool_client()
+        .user_pool_id(&pool)
+        .client_name("bench")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .send()
+        .await?
+        .user_pool_client
+        .and_then(|client| client.client_id)
+        .context("a client without an id")?;
+    let (user, password) = ("bench@example.com", "Bench-password-1");
+    cognito
+        .admin_create_user()
+        .user_pool_id(&pool)
+        .username(user)
+        .message_action(MessageActionType::Suppress)
+        .send()
+        .await?;
+    cognito
+        .admin_set_user_password()
+        .user_pool_id(&pool)
+        .username(user)
+        .password(password)
+        .permanent(true)
+        .send()
+        .await?;
+    let tokens = orders_local::sign_in::password_sign_in(&cognito, &client, user, password).await?;
+    Ok((pool, client, tokens.id))
 }
 
 /// One function under test.
@@ -82,7 +146,12 @@ const OWNER: &str = "bench-user";
 /// The order cancel-order's working event cancels.
 const CANCELLED_ORDER: &str = "bench-cancel";
 
-pub fn subjects() -> Vec<Subject> {
+/// OWNER's open WebSocket connection, which push-status' working event posts to.
+const CONNECTION: &str = "bench-connection";
+
+/// The functions, and the events they are measured with; `id_token` is OWNER's
+/// ([`Backing::id_token`]), which authorize-socket's working event carries.
+pub fn subjects(id_token: &str) -> Vec<Subject> {
     let message = OrderMessage {
         order_id: OrderId::parse("bench-1").expect("an order id"),
         user_id: UserId::parse(OWNER).expect("a user id"),
@@ -154,7 +223,76 @@ pub fn subjects() -> Vec<Subject> {
             working_event: stream_batch(),
             intended: "ok",
         },
+        Subject {
+            name: orders_blueprint::AUTHORIZE_SOCKET,
+            // No token: refused with no work; a valid ID token: its signature checked with
+            // the keys read at start-up, and an Allow answered. It calls nothing per event.
+            quick_event: connect_request(None),
+            working_event: connect_request(Some(id_token)),
+            intended: "ok",
+        },
+        Subject {
+            name: orders_blueprint::SOCKET_CONNECTIONS,
+            // A route it does not serve: refused with no call; `$connect`: one write.
+            quick_event: socket_route("$default"),
+            working_event: socket_route("$connect"),
+            intended: "200",
+        },
+        Subject {
+            name: orders_blueprint::PUSH_STATUS,
+            // Not an order event: refused before any call; an order event of OWNER's: the
+            // index read and one `PostToConnection` (the emulator's management API).
+            quick_event: json!({"detail-type": "Order Status Changed"}),
+            working_event: order_event(),
+            intended: "ok",
+        },
     ]
+}
+
+/// The authorizer's event of a `$connect` with the `token` parameter, if any.
+fn connect_request(token: Option<&str>) -> Value {
+    let query = token.map_or(json!({}), |token| json!({"token": token}));
+    json!({
+        "type": "REQUEST",
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:bench/live/$connect",
+        "queryStringParameters": query,
+        "requestContext": {"routeKey": "$connect", "eventType": "CONNECT", "connectionId": CONNECTION},
+    })
+}
+
+/// A WebSocket route's event for the connection of OWNER's, as the authorizer admitted it
+/// (the fields API Gateway always sends: "WebSocket API integration event format").
+fn socket_route(route: &str) -> Value {
+    json!({
+        "headers": {"Host": "bench.execute-api.us-east-1.amazonaws.com"},
+        "isBase64Encoded": false,
+        "requestContext": {
+            "routeKey": route,
+            "eventType": "CONNECT",
+            "messageDirection": "IN",
+            "connectionId": CONNECTION,
+            "connectedAt": 1_796_540_000_000i64,
+            "requestTimeEpoch": 1_796_540_000_000i64,
+            "requestId": "bench-request",
+            "extendedRequestId": "bench-request",
+            "apiId": "bench",
+            "domainName": "bench.execute-api.us-east-1.amazonaws.com",
+            "stage": "live",
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": {"sub": OWNER, "principalId": OWNER},
+        },
+    })
+}
+
+/// An order event of OWNER's order, as the push rule delivers it.
+fn order_event() -> Value {
+    json!({
+        "version": "0", "id": "bench-event", "detail-type": orders_core::events::DETAIL_TYPE,
+        "source": orders_core::events::SOURCE, "account": orders_emulator::ACCOUNT,
+        "time": "2026-12-06T08:00:00Z", "region": orders_emulator::REGION, "resources": [],
+        "detail": {"order_id": "bench-1", "user_id": OWNER, "restaurant_id": "r",
+                   "status": "PAYMENT_OK", "version": 2, "at": "2026-12-06T08:00:00Z"},
+    })
 }
 
 /// Ten stream records as the pipe hands them to order-events: an order's writes from
@@ -273,6 +411,12 @@ async fn spawn(
         .env(env::NOTIFY_TOPIC_ARN, &backing.topic_arn)
         .env(env::RESTAURANT_TOPIC_ARN, &backing.topic_arn)
         .env(env::STATE_MACHINE_ARN, &backing.state_machine_arn)
+        .env(env::ALLOWED_ORIGINS, "https://app.example")
+        .env(env::CONNECTIONS_TABLE, &backing.connections_table)
+        // The emulator serves the management API's PostToConnection.
+        .env(env::SOCKET_ENDPOINT, &backing.endpoint)
+        .env(env::USER_POOL_ID, &backing.user_pool_id)
+        .env(env::USER_POOL_CLIENT_ID, &backing.client_id)
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -399,7 +543,7 @@ mod tests {
     /// A working event that the runtime could not even parse would measure an error path.
     #[test]
     fn every_working_event_fits_its_functions_input() {
-        for subject in subjects() {
+        for subject in subjects("header.claims.signature") {
             let event = &subject.working_event;
             let ok = match subject.name {
                 BASELINE => event.is_object(),
@@ -412,6 +556,17 @@ mod tests {
                 orders_blueprint::ORDER_EVENTS => {
                     fits::<Vec<aws_lambda_events::event::dynamodb::EventRecord>>(event)
                 }
+                orders_blueprint::AUTHORIZE_SOCKET => fits::<
+                    aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest,
+                >(event),
+                orders_blueprint::SOCKET_CONNECTIONS => {
+                    fits::<aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest>(event)
+                }
+                orders_blueprint::PUSH_STATUS => fits::<
+                    aws_lambda_events::eventbridge::EventBridgeEvent<
+                        orders_core::events::OrderEvent,
+                    >,
+                >(event),
                 orders_blueprint::GET_ORDER | orders_blueprint::CANCEL_ORDER => {
                     fits::<aws_lambda_events::apigw::ApiGatewayProxyRequest>(event)
                         && fits::<aws_lambda_events::apigw::ApiGatewayProxyRequest>(
@@ -434,7 +589,10 @@ mod tests {
             orders_emulator::Emulator::start(&orders_emulator::EmulatorCommand::from_env())
                 .unwrap();
         let backing = Backing::provision(&emulator).await.unwrap();
-        for subject in subjects().iter().filter(|s| s.name != BASELINE) {
+        for subject in subjects(&backing.id_token)
+            .iter()
+            .filter(|s| s.name != BASELINE)
+        {
             let memory = memory(subject, &backing, 3).await.unwrap();
             let intended = [(subject.intended.to_owned(), 3)].into();
             assert_eq!(memory.answers, intended, "{}", subject.name);

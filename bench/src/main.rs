@@ -39,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
     let emulator = orders_emulator::Emulator::start(&orders_emulator::EmulatorCommand::from_env())?;
     let backing = functions::Backing::provision(&emulator).await?;
 
-    let subjects = functions::subjects();
+    let subjects = functions::subjects(&backing.id_token);
     eprintln!(
         "cold starts: {starts} rounds of {} functions…",
         subjects.len()

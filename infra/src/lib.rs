@@ -11,6 +11,7 @@ pub mod api;
 pub mod app;
 pub mod artifacts;
 pub mod config;
+pub mod delivery;
 pub mod events;
 pub mod functions;
 pub mod handlers;

@@ -8,16 +8,11 @@
 //! event it could not deliver waits in a dead-letter queue that alarms.
 
 use crate::aws::apigatewayv2::{api, authorizer, deployment, integration, route, stage};
-use crate::aws::cloudwatch::{event_rule, event_target};
+use crate::aws::cloudwatch::event_rule;
 use crate::aws::dynamodb::table;
 use crate::aws::lambda::permission;
-use crate::aws::sqs::queue_policy;
 use crate::aws::types::apigatewayv2::StageDefaultRouteSettings;
-use crate::aws::types::cloudwatch::{EventTargetDeadLetterConfig, EventTargetRetryPolicy};
-use crate::aws::types::dynamodb::{
-    TableAttribute, TableGlobalSecondaryIndex, TableGlobalSecondaryIndexKeySchema,
-    TableServerSideEncryption, TableTtl,
-};
+use crate::aws::types::dynamodb::{TableGlobalSecondaryIndex, TableServerSideEncryption, TableTtl};
 use crate::functions::Function;
 use crate::outputs::{after, all};
 use crate::table::Table;
@@ -40,13 +35,8 @@ const API_GATEWAY: &str = "apigateway.amazonaws.com";
 /// The connections table: one item per open connection, the index of each customer's (keys
 /// only: push-status needs the ids), and the TTL that removes what `$disconnect` missed.
 pub fn connections_table(ctx: &Context, names: &Names) -> Table {
+    use crate::table::{index_key, string_keys};
     use live::table::{EXPIRES_AT, KEY, USER, USER_INDEX};
-    let key = |attribute: &str, kind: &str| {
-        TableGlobalSecondaryIndexKeySchema::builder()
-            .attribute_name(attribute.to_string())
-            .key_type(kind.to_string())
-            .build_struct()
-    };
     let connections = table::create(
         ctx,
         "connections-table",
@@ -54,20 +44,11 @@ pub fn connections_table(ctx: &Context, names: &Names) -> Table {
             .name(names.connections_table())
             .billing_mode("PAY_PER_REQUEST")
             .hash_key(KEY)
-            .attributes(
-                [KEY, USER]
-                    .map(|name| {
-                        TableAttribute::builder()
-                            .name(name.to_string())
-                            .type_("S".to_string())
-                            .build_struct()
-                    })
-                    .to_vec(),
-            )
+            .attributes(string_keys(&[KEY, USER]))
             .global_secondary_indexes(vec![
                 TableGlobalSecondaryIndex::builder()
                     .name(USER_INDEX.to_string())
-                    .key_schemas(vec![key(USER, "HASH")])
+                    .key_schemas(vec![index_key(USER, "HASH")])
                     .projection_type("KEYS_ONLY".to_string())
                     .build_struct(),
             ])
@@ -274,51 +255,20 @@ pub fn push_rule(
             .event_pattern(push_pattern())
             .build_struct(),
     );
-    let dlq = crate::queue::dead_letter_queue(ctx, "push-dlq", names.push_dead_letter_queue());
-    let policy = queue_policy::create(
+    crate::delivery::to_function(
         ctx,
-        "push-dlq-policy",
-        queue_policy::QueuePolicyArgs::builder()
-            .queue_url(dlq.url.clone())
-            .policy(
-                pulumi_combine!(dlq.arn.clone(), rule.arn.clone()).map(|(queue, rule)| {
-                    crate::queue::rule_may_send("PushEventsNotDelivered", &queue, &rule)
-                }),
-            )
-            .build_struct(),
-    );
-    let allowed = permission::create(
-        ctx,
-        "push-permission",
-        permission::PermissionArgs::builder()
-            .statement_id("AllowPushRule")
-            .action("lambda:InvokeFunction")
-            .function(push.name.clone())
-            .principal("events.amazonaws.com")
-            .source_arn(rule.arn.clone())
-            .build_struct(),
-    );
-    let ready = pulumi_combine!(allowed.id.clone(), policy.id.clone());
-    event_target::create(
-        ctx,
-        "push-target",
-        event_target::EventTargetArgs::builder()
-            .rule(after(&rule.name, &ready))
-            .event_bus_name(bus_name.clone())
-            .target_id("push-status")
-            .arn(push.arn.clone())
-            .retry_policy(
-                EventTargetRetryPolicy::builder()
-                    .maximum_retry_attempts(PUSH_RETRY_ATTEMPTS as i32)
-                    .maximum_event_age_in_seconds(PUSH_EVENT_AGE_SECONDS as i32)
-                    .build_struct(),
-            )
-            .dead_letter_config(dlq.arn.map(|arn| {
-                EventTargetDeadLetterConfig::builder()
-                    .arn(arn)
-                    .build_struct()
-            }))
-            .build_struct(),
-    );
-    dlq.url
+        crate::delivery::Delivery {
+            key: "push",
+            rule_name: &rule.name,
+            rule_arn: &rule.arn,
+            bus_name: Some(bus_name),
+            function: push,
+            target_id: "push-status",
+            statement_id: "AllowPushRule",
+            dead_letter_sid: "PushEventsNotDelivered",
+            dead_letter_queue: names.push_dead_letter_queue(),
+            retry_attempts: PUSH_RETRY_ATTEMPTS,
+            event_age_seconds: PUSH_EVENT_AGE_SECONDS,
+        },
+    )
 }

@@ -25,17 +25,11 @@ pub fn create(ctx: &Context, names: &Names) -> Table {
             .name(names.table())
             .billing_mode("PAY_PER_REQUEST")
             .hash_key(TABLE_KEY)
-            // Only key attributes are declared; every one is a string.
-            .attributes(
-                [TABLE_KEY, user_index::HASH_KEY, user_index::RANGE_KEY]
-                    .map(|name| {
-                        TableAttribute::builder()
-                            .name(name.to_string())
-                            .type_("S".to_string())
-                            .build_struct()
-                    })
-                    .to_vec(),
-            )
+            .attributes(string_keys(&[
+                TABLE_KEY,
+                user_index::HASH_KEY,
+                user_index::RANGE_KEY,
+            ]))
             .global_secondary_indexes(vec![
                 TableGlobalSecondaryIndex::builder()
                     .name(user_index::NAME.to_string())
@@ -71,7 +65,22 @@ pub fn create(ctx: &Context, names: &Names) -> Table {
     }
 }
 
-fn index_key(attribute: &str, kind: &str) -> TableGlobalSecondaryIndexKeySchema {
+/// The declared attributes of a table whose keys are `names`: only key attributes are
+/// declared, and every key here is a string.
+pub fn string_keys(names: &[&str]) -> Vec<TableAttribute> {
+    names
+        .iter()
+        .map(|name| {
+            TableAttribute::builder()
+                .name(name.to_string())
+                .type_("S".to_string())
+                .build_struct()
+        })
+        .collect()
+}
+
+/// One key of an index: `kind` is `HASH` or `RANGE`.
+pub fn index_key(attribute: &str, kind: &str) -> TableGlobalSecondaryIndexKeySchema {
     TableGlobalSecondaryIndexKeySchema::builder()
         .attribute_name(attribute.to_string())
         .key_type(kind.to_string())

@@ -189,8 +189,13 @@ impl Runner {
 
 /// Posts an order as [`USER`] and returns its id.
 pub async fn post_order(runner: &Runner, body: Value) -> String {
+    post_order_as(runner, USER, body).await
+}
+
+/// Posts an order as `user` and returns its id.
+pub async fn post_order_as(runner: &Runner, user: &str, body: Value) -> String {
     let response = runner
-        .signed_in(USER)
+        .signed_in(user)
         .await
         .post(runner.url("/orders"))
         .json(&body)
