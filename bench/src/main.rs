@@ -87,9 +87,14 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let handlers = criterion_results();
-    let lambda_ms: Vec<f64> = per_function
+    let lambda_ms: std::collections::BTreeMap<String, f64> = per_function
         .iter()
-        .map(|f| f["memory"]["mean_invocation_ms"].as_f64().unwrap_or(0.0))
+        .map(|f| {
+            (
+                f["function"].as_str().unwrap_or_default().to_string(),
+                f["memory"]["mean_invocation_ms"].as_f64().unwrap_or(0.0),
+            )
+        })
         .collect();
     let cost = cost::per_million_orders(&lambda_ms);
 

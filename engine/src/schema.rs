@@ -237,6 +237,6 @@ mod tests {
 
     #[test]
     fn an_unknown_resource_type_is_refused() {
-        assert_eq!(check("aws:s3/bucket:Bucket", json!({})).len(), 1);
+        assert_eq!(check("aws:ec2/instance:Instance", json!({})).len(), 1);
     }
 }
