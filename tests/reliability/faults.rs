@@ -37,8 +37,15 @@ async fn emulator_outage_loses_no_accepted_order() {
         .map(|_| {
             let http = http.clone();
             let url = runner.url("/orders");
+            let app = runner.ready.app_url.clone();
             tokio::spawn(async move {
-                let response = http.post(url).json(&good_order()).send().await;
+                // From the app: its browser must be able to read the 504 and its order id.
+                let response = http
+                    .post(url)
+                    .header("Origin", app)
+                    .json(&good_order())
+                    .send()
+                    .await;
                 (response, Instant::now())
             })
         })
@@ -59,6 +66,18 @@ async fn emulator_outage_loses_no_accepted_order() {
             "a queue that does not answer is a 504"
         );
         assert!(answered < thawed, "answered after the freeze");
+        let headers = response.headers();
+        assert_eq!(
+            headers["access-control-allow-origin"],
+            runner.ready.app_url.as_str()
+        );
+        assert!(
+            headers["access-control-expose-headers"]
+                .to_str()
+                .unwrap()
+                .contains("x-amz-apigw-id"),
+            "the app cannot read the id of the order it must look up"
+        );
         timed_out.push(
             response.headers()["x-amz-apigw-id"]
                 .to_str()
