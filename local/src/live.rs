@@ -70,7 +70,7 @@ fn route_event(
         context
             .authorizer
             .fields
-            .insert(socket_connections::CONTEXT_SUB.into(), json!(sub));
+            .insert(orders_blueprint::live::CONTEXT_SUB.into(), json!(sub));
     }
     event
 }
@@ -160,12 +160,17 @@ async fn post_to(
     let Ok(text) = String::from_utf8(body.to_vec()) else {
         return refused(StatusCode::BAD_REQUEST, "the data must be text");
     };
-    let sent = gateway
-        .open
-        .lock()
-        .expect("not poisoned")
-        .get(&connection)
-        .is_some_and(|sender| sender.send(text).is_ok());
+    let sent = {
+        let mut open = gateway.open.lock().expect("not poisoned");
+        let sent = open
+            .get(&connection)
+            .is_some_and(|sender| sender.send(text).is_ok());
+        // A socket whose handshake never completed has dropped its end: it is gone.
+        if !sent {
+            open.remove(&connection);
+        }
+        sent
+    };
     if sent {
         StatusCode::OK.into_response()
     } else {
