@@ -205,8 +205,9 @@ pub mod live {
         serde_json::json!({"source": [SOURCE], "detail-type": [DETAIL_TYPE]}).to_string()
     }
 
-    /// The REST API's CORS rules.
-    pub use orders_core::cors;
+    /// The key of the `$connect` authorizer's context that names the customer (their
+    /// `sub`): authorize-socket sets it, socket-connections reads it.
+    pub const CONTEXT_SUB: &str = "sub";
 
     /// The app's file the deployment writes: where the app finds the API, the WebSocket and
     /// the user pool.

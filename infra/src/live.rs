@@ -238,13 +238,8 @@ fn capitalised(word: &str) -> String {
 }
 
 /// The push rule on the orders bus, its target push-status, and the target's dead-letter
-/// queue; returns the queue's URL.
-pub fn push_rule(
-    ctx: &Context,
-    names: &Names,
-    bus_name: &Output<String>,
-    push: &Function,
-) -> Output<String> {
+/// queue (the alarms watch it by name).
+pub fn push_rule(ctx: &Context, names: &Names, bus_name: &Output<String>, push: &Function) {
     let rule = event_rule::create(
         ctx,
         "push-rule",
@@ -270,5 +265,5 @@ pub fn push_rule(
             retry_attempts: PUSH_RETRY_ATTEMPTS,
             event_age_seconds: PUSH_EVENT_AGE_SECONDS,
         },
-    )
+    );
 }

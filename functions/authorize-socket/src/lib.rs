@@ -17,7 +17,8 @@ use aws_lambda_events::apigw::{
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use orders_blueprint::{auth, live};
+use orders_blueprint::auth;
+use orders_blueprint::live::{self, CONTEXT_SUB};
 use serde_json::{Map, Value, json};
 
 /// The checks of a pool's ID tokens for one app client.
@@ -98,10 +99,6 @@ impl From<Unauthorized> for orders_aws::HandlerError {
         }
     }
 }
-
-/// The authorizer's context, which `$connect`'s integration reads as
-/// `requestContext.authorizer`.
-pub const CONTEXT_SUB: &str = "sub";
 
 /// Admits the connection `request` asks for if its `token` parameter is a valid ID token:
 /// an Allow of this one `$connect` (`methodArn`) for the token's `sub`, with the `sub` in

@@ -6,12 +6,9 @@
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use chrono::{DateTime, Utc};
 use orders_aws::DynamoConnections;
-use orders_blueprint::live::CONNECTION_TTL_SECONDS;
+use orders_blueprint::live::{CONNECTION_TTL_SECONDS, CONTEXT_SUB};
 use orders_core::{DependencyError, UserId};
 use serde_json::Value;
-
-/// The authorizer's context key holding the customer (authorize-socket's `CONTEXT_SUB`).
-pub const CONTEXT_SUB: &str = "sub";
 
 /// What went wrong; API Gateway answers the client 500 and, on `$connect`, refuses it.
 #[derive(Debug)]
