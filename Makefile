@@ -4,6 +4,7 @@
 #   make preview  the Pulumi program against a mock engine: target/preview/plan.json, no cloud
 #   make engine   its whole lifecycle under the real pulumi CLI, offline: target/engine/report.json
 #   make destroy  `pulumi destroy` of the selected stack, in one run
+#   make upstream the offline plan judged by the real AWS provider: target/upstream/report.json
 #   make zips     the Lambda zip archives, one per function (ARCH=x86_64|arm64)
 
 SHELL := /bin/bash
@@ -33,7 +34,7 @@ ENGINE_CACHE ?= $(HOME)/.cache/serverless-orders/pulumi-$(PULUMI_VERSION)
 export ORDERS_PULUMI := $(ENGINE_CACHE)/pulumi
 export ORDERS_LANGUAGE_HOST := $(CURDIR)/target/engine/bin/pulumi-language-rust
 
-.PHONY: help local venv oracles lint lint-workflows tests test reliability bench bench-zips zips check-zips check-schema preview engine engine-tools destroy clean
+.PHONY: help local venv oracles lint lint-workflows tests test reliability bench bench-zips zips check-zips check-schema preview engine engine-tools upstream upstream-tools destroy clean
 
 help:
 	@echo "make local       run the whole pipeline here (API on 127.0.0.1:$${ORDERS_PORT:-3000})"
@@ -43,6 +44,7 @@ help:
 	@echo "make preview     run the Pulumi program offline (mock engine): target/preview/plan.json"
 	@echo "make engine      its whole lifecycle under the real pulumi CLI, offline: target/engine/report.json"
 	@echo "make destroy     pulumi destroy of the selected stack, in one run"
+	@echo "make upstream    the offline plan judged by terraform-provider-aws (builds it once: about 27 min, 9.4 GB)"
 	@echo "make zips        build the Lambda zips (ARCH=$(ARCH))"
 	@echo "make venv        install the pinned emulator and cargo-lambda into .venv"
 
@@ -149,6 +151,48 @@ engine-tools: $(ORDERS_PULUMI) $(ORDERS_LANGUAGE_HOST)
 # provider's made-up account in place of AWS.
 engine: venv zips engine-tools
 	cargo test --locked --package orders-engine --test lifecycle -- --nocapture
+
+# The real AWS provider's own code, asked offline (not part of `make test`: the first build takes
+# about 27 minutes and 9.4 GB of memory; .github/workflows/upstream.yml runs it weekly with a
+# cache). pulumi-aws is a bridge over terraform-provider-aws, which builds from its Go module
+# (engine/upstream/provider/go.mod pins a June 2026 development build of 6.48.0); OpenTofu,
+# built the same way (engine/upstream/tofu/go.mod), is the client of the plugin protocol.
+# tools/upstream_check.py maps the plan to Terraform, validates and plans it, and compares the
+# provider's replace decisions with the stand-in's table.
+UPSTREAM_CACHE ?= $(HOME)/.cache/serverless-orders
+UPSTREAM_MODULE := $(shell sed -n 's/^[[:space:]]*github.com\/hashicorp\/terraform-provider-aws \(v[^ ]*\).*/\1/p' engine/upstream/provider/go.mod)
+UPSTREAM_PROVIDER := $(UPSTREAM_CACHE)/terraform-provider-aws-$(UPSTREAM_MODULE)/terraform-provider-aws
+# The release that build's CHANGELOG.md heads ("6.48.0 (Unreleased)"), as OpenTofu sees it.
+UPSTREAM_RELEASE := 6.48.0-dev
+TOFU_VERSION := $(shell sed -n 's/^[[:space:]]*github.com\/opentofu\/opentofu \(v[^ ]*\).*/\1/p' engine/upstream/tofu/go.mod)
+TOFU := $(UPSTREAM_CACHE)/tofu-$(TOFU_VERSION)/tofu
+UPSTREAM := target/upstream
+
+$(UPSTREAM_PROVIDER): engine/upstream/provider/go.mod engine/upstream/provider/go.sum
+	@echo "building terraform-provider-aws $(UPSTREAM_MODULE) from its Go module (about 27 min and 9.4 GB, once) into $(dir $@)"
+	cd engine/upstream/provider && go build -trimpath \
+		-ldflags "-s -w -X github.com/hashicorp/terraform-provider-aws/version.ProviderVersion=$(UPSTREAM_MODULE)" \
+		-o $@ github.com/hashicorp/terraform-provider-aws
+
+$(TOFU): engine/upstream/tofu/go.mod engine/upstream/tofu/go.sum
+	cd engine/upstream/tofu && go build -trimpath -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
+		-o $@ github.com/opentofu/opentofu/cmd/tofu
+
+upstream-tools: $(UPSTREAM_PROVIDER) $(TOFU)
+
+upstream: venv oracles zips upstream-tools
+	cargo build --locked --quiet --package orders-infra --package orders-engine --bins
+	@mkdir -p $(UPSTREAM)/plans
+	target/debug/orders-aws-facts > $(UPSTREAM)/stand-in-facts.json
+	target/debug/orders-preview --update --set architecture=$(ARCH) --set buildFunctions=false --out $(UPSTREAM)/plans/base.json >/dev/null
+	target/debug/orders-preview --update --set architecture=$(ARCH) --set buildFunctions=false --set waitSeconds=5 --out $(UPSTREAM)/plans/wait-seconds.json >/dev/null
+	target/debug/orders-preview --update --set architecture=$(ARCH) --set buildFunctions=false --set prefix=orders-renamed --out $(UPSTREAM)/plans/renamed.json >/dev/null
+	python3 tools/upstream_check.py --tofu $(TOFU) --provider $(UPSTREAM_PROVIDER) \
+		--provider-module github.com/hashicorp/terraform-provider-aws@$(UPSTREAM_MODULE) --provider-version $(UPSTREAM_RELEASE) \
+		--overrides engine/upstream/pulumi-aws.json --facts $(UPSTREAM)/stand-in-facts.json \
+		--base $(UPSTREAM)/plans/base.json --scenario wait-seconds=$(UPSTREAM)/plans/wait-seconds.json \
+		--scenario renamed=$(UPSTREAM)/plans/renamed.json --changed-zip start-order \
+		--out $(UPSTREAM)/report.json
 
 # `pulumi destroy` in one run: the program sends no dependency edges, so the engine would
 # delete in any order; record them in the state first (tools/record_dependencies.py).

@@ -1,7 +1,7 @@
 //! `make preview`: runs the Pulumi program against the mock engine, with a stack's settings
 //! (`Pulumi.<stack>.yaml`), and writes what it would create to `target/preview/plan.json`.
 //!
-//! Usage: orders-preview [--stack dev] [--update] [--set key=value]...
+//! Usage: orders-preview [--stack dev] [--update] [--set key=value]... [--out plan.json]
 
 use anyhow::{Context, Result, bail};
 use orders_engine::mock::{self as preview, Mode, RunOptions};
@@ -20,12 +20,14 @@ fn run() -> Result<()> {
     let mut stack = "dev".to_string();
     let mut mode = Mode::Preview;
     let mut overrides = Vec::new();
+    let mut out = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--stack" => stack = args.next().context("--stack needs a name")?,
             "--update" => mode = Mode::Update,
             "--set" => overrides.push(args.next().context("--set needs key=value")?),
+            "--out" => out = Some(args.next().context("--out needs a path")?),
             other => bail!("unknown argument {other:?} (see the module doc)"),
         }
     }
@@ -62,7 +64,7 @@ fn run() -> Result<()> {
         bail!("the program failed (its messages are above)");
     }
 
-    let out = root.join("target/preview/plan.json");
+    let out = out.map_or_else(|| root.join("target/preview/plan.json"), Into::into);
     std::fs::create_dir_all(out.parent().context("plan path has a parent")?)?;
     std::fs::write(&out, serde_json::to_string_pretty(&run.plan)? + "\n")?;
 
