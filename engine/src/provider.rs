@@ -88,6 +88,25 @@ fn region_of(config: &Map<String, Value>) -> Option<String> {
 
 /// Two input values are the same for AWS: archives by their contents' hash (the engine sends
 /// it; a checkout elsewhere has another path to the same bytes), the rest as they are.
+/// Whether a change of the top-level property `key` hits the replacement entry `entry`: the
+/// property itself, or a dotted path inside it whose value changed.
+fn hits_entry(entry: &str, key: &str, old: Option<&Value>, new: Option<&Value>) -> bool {
+    match entry.strip_prefix(key) {
+        Some("") => true,
+        Some(rest) => match rest.strip_prefix('.') {
+            Some(path) => part_of(old, path) != part_of(new, path),
+            None => false,
+        },
+        None => false,
+    }
+}
+
+fn part_of<'a>(value: Option<&'a Value>, path: &str) -> Option<&'a Value> {
+    path.split('.')
+        .try_fold(value?, |value, step| value.get(step))
+        .filter(|value| !value.is_null())
+}
+
 fn same(old: Option<&Value>, new: Option<&Value>) -> bool {
     match (old, new) {
         (Some(old), Some(new)) => match (as_archive(old), as_archive(new)) {
@@ -295,7 +314,9 @@ impl ResourceProvider for Provider {
             if request.ignore_changes.contains(key) || same(olds.get(key), news.get(key)) {
                 continue;
             }
-            let replace = replaced.contains(&key.as_str());
+            let replace = replaced
+                .iter()
+                .any(|entry| hits_entry(entry, key, olds.get(key), news.get(key)));
             let kind = match (olds.contains_key(key), news.contains_key(key), replace) {
                 (false, _, false) => DiffKind::Add,
                 (false, _, true) => DiffKind::AddReplace,
@@ -570,5 +591,32 @@ mod tests {
         )
         .await;
         assert_eq!(answer.changes, DiffChanges::DiffNone as i32, "{answer:?}");
+    }
+
+    #[tokio::test]
+    async fn a_pipe_is_replaced_for_a_new_starting_position_not_for_a_new_batch_size() {
+        let pipe = "aws:pipes/pipe:Pipe";
+        let inputs = |position: &str, batch: u32| {
+            json!({"name": "p", "sourceParameters": {"dynamodbStreamParameters":
+                {"startingPosition": position, "batchSize": batch}}})
+        };
+        let answer = diff(
+            pipe,
+            json!({}),
+            inputs("TRIM_HORIZON", 10),
+            inputs("TRIM_HORIZON", 20),
+        )
+        .await;
+        assert_eq!(answer.diffs, vec!["sourceParameters".to_string()]);
+        assert!(answer.replaces.is_empty(), "{answer:?}");
+
+        let answer = diff(
+            pipe,
+            json!({}),
+            inputs("TRIM_HORIZON", 10),
+            inputs("LATEST", 10),
+        )
+        .await;
+        assert_eq!(answer.replaces, vec!["sourceParameters".to_string()]);
     }
 }
