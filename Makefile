@@ -44,7 +44,7 @@ help:
 	@echo "make preview     run the Pulumi program offline (mock engine): target/preview/plan.json"
 	@echo "make engine      its whole lifecycle under the real pulumi CLI, offline: target/engine/report.json"
 	@echo "make destroy     pulumi destroy of the selected stack, in one run"
-	@echo "make upstream    the offline plan judged by terraform-provider-aws (builds it once: about 27 min, 9.4 GB)"
+	@echo "make upstream    the offline plan judged by terraform-provider-aws (builds it once: about 27 min, over 9 GB of memory)"
 	@echo "make zips        build the Lambda zips (ARCH=$(ARCH))"
 	@echo "make venv        install the pinned emulator and cargo-lambda into .venv"
 
@@ -153,7 +153,7 @@ engine: venv zips engine-tools
 	cargo test --locked --package orders-engine --test lifecycle -- --nocapture
 
 # The real AWS provider's own code, asked offline (not part of `make test`: the first build takes
-# about 27 minutes and 9.4 GB of memory; .github/workflows/upstream.yml runs it weekly with a
+# about 27 minutes and over 9 GB of memory; .github/workflows/upstream.yml runs it weekly with a
 # cache). pulumi-aws is a bridge over terraform-provider-aws, which builds from its Go module
 # (engine/upstream/provider/go.mod pins a June 2026 development build of 6.48.0); OpenTofu,
 # built the same way (engine/upstream/tofu/go.mod), is the client of the plugin protocol.
@@ -168,13 +168,16 @@ TOFU_VERSION := $(shell sed -n 's/^[[:space:]]*github.com\/opentofu\/opentofu \(
 TOFU := $(UPSTREAM_CACHE)/tofu-$(TOFU_VERSION)/tofu
 UPSTREAM := target/upstream
 
-$(UPSTREAM_PROVIDER): engine/upstream/provider/go.mod engine/upstream/provider/go.sum
-	@echo "building terraform-provider-aws $(UPSTREAM_MODULE) from its Go module (about 27 min and 9.4 GB, once) into $(dir $@)"
+# The versions are in the cached paths, so the tools modules are order-only prerequisites: a
+# fresh checkout (new timestamps) reuses a cached build instead of redoing 27 minutes of it.
+# The binary carries the Go module version; OpenTofu is offered it as $(UPSTREAM_RELEASE).
+$(UPSTREAM_PROVIDER): | engine/upstream/provider/go.mod engine/upstream/provider/go.sum
+	@echo "building terraform-provider-aws $(UPSTREAM_MODULE) from its Go module (about 27 min and over 9 GB of memory, once) into $(dir $@)"
 	cd engine/upstream/provider && go build -trimpath \
 		-ldflags "-s -w -X github.com/hashicorp/terraform-provider-aws/version.ProviderVersion=$(UPSTREAM_MODULE)" \
 		-o $@ github.com/hashicorp/terraform-provider-aws
 
-$(TOFU): engine/upstream/tofu/go.mod engine/upstream/tofu/go.sum
+$(TOFU): | engine/upstream/tofu/go.mod engine/upstream/tofu/go.sum
 	cd engine/upstream/tofu && go build -trimpath -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
 		-o $@ github.com/opentofu/opentofu/cmd/tofu
 

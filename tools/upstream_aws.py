@@ -7,8 +7,10 @@ internal/service/sfn/state_machine.go, stateMachineDefinitionValidate). With no 
 that call is answered by two ASL implementations of other authors: asl-validator (the
 schema and path checks `make test` already uses) and the ASL parser and static analyser
 the emulator carries (moto's stepfunctions parser). A definition either refuses is FAIL,
-with their messages as the diagnostics, as AWS answers. Any other call is answered with an
-error naming it, so an unexpected call shows in the report instead of passing unseen.
+with their messages as the diagnostics, as AWS answers. Any other call to these two
+endpoints is answered with an error naming it, so it shows in the report instead of passing
+unseen (calls to any other service cannot leave the machine: tools/upstream_check.py runs
+the provider behind a proxy address where nothing listens).
 
 A planned change of an existing DynamoDB table reads the table (DescribeTable, in the
 table's CustomizeDiff validateTableAttributes) to learn of indexes a separate resource added.

@@ -19,8 +19,9 @@ schema), and has OpenTofu, a real client of the plugin protocol, ask the provide
 No cloud is called: the provider is configured with made-up keys and skips its credential,
 region and account checks, and planning with -refresh=false never reads a resource.
 
-Writes target/upstream/report.json; exits 1 when the provider refused any resource of the plan
-or a check could not run.
+Writes target/upstream/report.json; exits 1 when the provider refused any resource of the plan,
+a property has no mapping, the no-change plan changes anything, a replace decision differs
+from the stand-in's table, or a check could not run.
 """
 
 import argparse
@@ -238,6 +239,10 @@ class Tofu:
             # The provider must not find credentials or a profile of the machine's.
             "AWS_CONFIG_FILE": "/dev/null",
             "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            # Nor reach AWS: any call but the two answered locally (loopback is never
+            # proxied) goes to a closed port and fails, and shows as an error.
+            "HTTPS_PROXY": "http://127.0.0.1:9",
+            "HTTP_PROXY": "http://127.0.0.1:9",
         }
 
     def run(self, *args, check=True):
@@ -249,7 +254,7 @@ class Tofu:
             capture_output=True,
             text=True,
         )
-        if check and done.returncode != 0 and "-json" not in args:
+        if check and done.returncode != 0:
             sys.stderr.write(done.stdout + done.stderr)
             raise SystemExit(f"tofu {' '.join(args)} failed ({done.returncode})")
         return done, time.monotonic() - started
@@ -473,7 +478,7 @@ ALTERNATES = {
     "AWS_PROXY": ["AWS"], "AWS": ["AWS_PROXY"], "MOCK": ["HTTP"],
     "REGIONAL": ["EDGE"], "WEBSOCKET": ["HTTP"], "REQUEST": ["TOKEN", "JWT"], "TOKEN": ["REQUEST"],
     "COGNITO_USER_POOLS": ["AWS_IAM", "TOKEN", "REQUEST"], "CUSTOM": ["AWS_IAM"], "NONE": ["AWS_IAM"],
-    "PAY_PER_REQUEST": ["PROVISIONED"], "S": ["N"], "HASH": ["RANGE"], "KEYS_ONLY": ["ALL"], "ALL": ["KEYS_ONLY"],
+    "PAY_PER_REQUEST": ["PROVISIONED"], "S": ["N"], "HASH": ["RANGE"], "KEYS_ONLY": ["ALL"], "ALL": ["KEYS_ONLY", "ERROR"],
     "NEW_AND_OLD_IMAGES": ["NEW_IMAGE"], "TRIM_HORIZON": ["LATEST"], "LATEST": ["TRIM_HORIZON"],
     "STANDARD": ["EXPRESS"], "JSON": ["Text"], "INFO": ["DEBUG"], "WARN": ["INFO"], "ERROR": ["INFO"],
     "GreaterThanThreshold": ["LessThanThreshold"], "GreaterThanOrEqualToThreshold": ["LessThanThreshold"],
@@ -494,7 +499,15 @@ ALTERNATES = {
 
 
 def candidates(value, changed_archive):
-    """Changed values of a leaf, the likeliest to be accepted first."""
+    """Changed values of a leaf, the likeliest to be accepted first, none equal to it."""
+    found = []
+    for candidate in raw_candidates(value, changed_archive):
+        if candidate != value and candidate not in found:
+            found.append(candidate)
+    return found
+
+
+def raw_candidates(value, changed_archive):
     if isinstance(value, bool):
         return [not value]
     if isinstance(value, (int, float)):
@@ -524,6 +537,8 @@ def candidates(value, changed_archive):
         return [str(int(value) + 1)]
     if value.endswith("/invocations"):
         return [value[: -len("/invocations")] + "-probe/invocations"]
+    if value.startswith("arn:") and value.endswith(":*"):
+        return [value[:-2] + "-probe:*"]
     return [value + "-probe"]
 
 
@@ -563,6 +578,27 @@ def leaf_paths(value, path=()):
 
 def shown(path):
     return "".join(f"[{k}]" if isinstance(k, int) else (f".{k}" if i else k) for i, k in enumerate(path))
+
+
+def probe_inputs(probe, option):
+    """The probe's inputs with its leaf changed, or with every equal string changed alike."""
+    everywhere, value = option
+    if not everywhere:
+        inputs = copy.deepcopy(probe["inputs"])
+        set_path(inputs, probe["path"], value)
+        return inputs
+    old = get_path(probe["inputs"], probe["path"])
+
+    def swap(node):
+        if node == old:
+            return value
+        if isinstance(node, list):
+            return [swap(v) for v in node]
+        if isinstance(node, dict) and SIG_KEY not in node:
+            return {k: swap(v) for k, v in node.items()}
+        return node
+
+    return swap(probe["inputs"])
 
 
 def get_path(document, path):
@@ -671,7 +707,9 @@ def main():
     started = time.monotonic()
 
     # The provider, offered to OpenTofu as a local mirror (no registry is reachable).
-    mirror = work / "mirror" / PROVIDER_SOURCE / args.provider_version / "linux_amd64"
+    platform = json.loads(subprocess.run([args.tofu, "version", "-json"], capture_output=True, text=True,
+                                         check=True, env={"PATH": "/usr/bin:/bin"}).stdout)["platform"]
+    mirror = work / "mirror" / PROVIDER_SOURCE / args.provider_version / platform
     mirror.mkdir(parents=True)
     (mirror / f"terraform-provider-aws_v{args.provider_version}").symlink_to(Path(args.provider).resolve())
     cli_config = work / "tofu.rc"
@@ -809,6 +847,8 @@ def check(args, head, work, run_dir, cli_config, aws_log, started):
                     with zipfile.ZipFile(new_zip, "a") as archive:
                         archive.writestr("CHANGED", "a rebuilt function\n")
                     code["path"] = str(new_zip.resolve())
+            if not (work / f"{args.changed_zip}-changed.zip").exists():
+                raise SystemExit(f"--changed-zip {args.changed_zip}: no function of that name in the plan")
             scenario_plans.append(("changed-zip", map_plan(mapper, changed, diagnostics, "changed-zip"), changed))
         before_inputs = {(r["type"], tf_name(r["name"])): r for r in base_plan["resources"]}
         for name, mapped, plan_doc in scenario_plans:
@@ -877,7 +917,12 @@ def check(args, head, work, run_dir, cli_config, aws_log, started):
                 key = (token, shown(path))
                 if key in per_property:
                     continue
-                options = candidates(get_path(resource["inputs"], path), changed_archive)
+                value = get_path(resource["inputs"], path)
+                options = [(False, v) for v in candidates(value, changed_archive)]
+                if isinstance(value, str) and options:
+                    # Last: the same value changed everywhere in the resource, for a name other
+                    # properties must agree with (a table's hash key and its attribute).
+                    options.append((True, options[-1][1]))
                 if options:
                     per_property[key] = True
                     probes[f"{t}.{n}__probe{i}"] = {
@@ -889,13 +934,12 @@ def check(args, head, work, run_dir, cli_config, aws_log, started):
         # stops the plan: that probe tries its next value in the next round.
         planned = {}
         probe_seconds = 0.0
-        for probe_round in range(1, 9):
+        for probe_round in range(1, 13):
             resources, states = [(t, n, b) for t, n, b, _ in base], list(state_entries)
             for address, probe in probes.items():
                 if probe.get("settled") or not probe["options"]:
                     continue
-                inputs = copy.deepcopy(probe["inputs"])
-                set_path(inputs, probe["path"], probe["options"][0])
+                inputs = probe_inputs(probe, probe["options"][0])
                 try:
                     _, body = mapper.resource(probe["token"], inputs)
                 except MappingError as error:
@@ -910,9 +954,11 @@ def check(args, head, work, run_dir, cli_config, aws_log, started):
             probe_seconds += seconds
             refused = {}
             for d in probe_diags:
+                if d["severity"] != "error":
+                    continue  # a warning refuses nothing (the provider plans the value)
                 if d["resource"] in probes:
                     refused.setdefault(d["resource"], []).append(f"{d['summary']}: {d['detail']}".strip()[:300])
-                elif d["severity"] == "error":
+                else:
                     diagnostics.append(d)
             if changes is not None:
                 planned = actions_of(changes)
@@ -921,12 +967,12 @@ def check(args, head, work, run_dir, cli_config, aws_log, started):
                 break
             for address, why in refused.items():
                 probe = probes[address]
-                probe["tried"].append({"value": probe["options"].pop(0), "refused": why})
+                everywhere, value = probe["options"].pop(0)
+                probe["tried"].append({"value": value, "everywhere": everywhere, "refused": why})
         for address, probe in probes.items():
             leaf = shown(probe["path"])
             top = probe["path"][0]
-            changed_inputs = copy.deepcopy(probe["inputs"])
-            set_path(changed_inputs, probe["path"], probe["options"][0] if probe["options"] else None)
+            changed_inputs = probe_inputs(probe, probe["options"][0]) if probe["options"] else probe["inputs"]
             hits = stand_in_replaces(replaced_on, probe["token"], probe["inputs"], changed_inputs)
             stand_in = "replace" if hits else "update"
             row = {"pulumi_type": probe["token"], "property": leaf, "top": top, "stand_in": stand_in,
@@ -935,11 +981,16 @@ def check(args, head, work, run_dir, cli_config, aws_log, started):
             if decision is None:
                 row.update({"provider": "not decided", "why": "no changed value the provider accepts was found"})
             else:
-                row.update({"provider": action_word(decision["actions"]), "value": probe["options"][0] if probe["options"] else None,
+                everywhere, value = probe["options"][0]
+                row.update({"provider": action_word(decision["actions"]), "value": value, "everywhere": everywhere,
                             "replace_paths": decision["replace_paths"]})
                 row["agree"] = (row["provider"] == "replace") == (stand_in == "replace")
             probes_report.append(row)
         report["probe_rounds"] = probe_round
+        if not planned:
+            diagnostics.append({"stage": "probes", "severity": "error", "resource": None, "attribute": None,
+                                "summary": "the probe plan never finished",
+                                "detail": f"{probe_round} rounds, values still refused"})
         report["probes_seconds"] = round(probe_seconds, 1)
 
     errors = [d for d in diagnostics if d["severity"] == "error"]

@@ -28,8 +28,7 @@ pub const UNIQUE_NAMES: [&str; 5] = [
 /// updates it on a new batch size). `make upstream` holds this table against the decisions of
 /// terraform-provider-aws itself (the code pulumi-aws runs): every property the program sets,
 /// changed one at a time, planned by the provider; target/upstream/report.json lists them side
-/// by side. Where no changed value passed the provider's validators, the entry is read from
-/// its schema source (noted at the entry).
+/// by side.
 pub const REPLACED_ON: &[(&str, &[&str])] = &[
     ("aws:sqs/queue:Queue", &["name"]),
     ("aws:sns/topic:Topic", &["name"]),
@@ -37,8 +36,6 @@ pub const REPLACED_ON: &[(&str, &[&str])] = &[
         "aws:sns/topicSubscription:TopicSubscription",
         &["topic", "protocol", "endpoint"],
     ),
-    // hashKey: ForceNew in internal/service/dynamodb/table.go (no single change of it passes
-    // the provider's check that every attribute is indexed, so no probe could decide it).
     ("aws:dynamodb/table:Table", &["name", "hashKey"]),
     ("aws:iam/role:Role", &["name"]),
     ("aws:iam/rolePolicy:RolePolicy", &["name", "role"]),

@@ -86,8 +86,6 @@ fn region_of(config: &Map<String, Value>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Two input values are the same for AWS: archives by their contents' hash (the engine sends
-/// it; a checkout elsewhere has another path to the same bytes), the rest as they are.
 /// Whether a change of the top-level property `key` hits the replacement entry `entry`: the
 /// property itself, or a dotted path inside it whose value changed.
 fn hits_entry(entry: &str, key: &str, old: Option<&Value>, new: Option<&Value>) -> bool {
@@ -107,6 +105,8 @@ fn part_of<'a>(value: Option<&'a Value>, path: &str) -> Option<&'a Value> {
         .filter(|value| !value.is_null())
 }
 
+/// Two input values are the same for AWS: archives by their contents' hash (the engine sends
+/// it; a checkout elsewhere has another path to the same bytes), the rest as they are.
 fn same(old: Option<&Value>, new: Option<&Value>) -> bool {
     match (old, new) {
         (Some(old), Some(new)) => match (as_archive(old), as_archive(new)) {
