@@ -616,6 +616,14 @@ def set_path(document, path, new):
 # ---------------------------------------------------------------------------------------------
 
 
+def rebuilt_zip(path, copy_path):
+    """A copy of a function's zip with one more file: the same function, rebuilt."""
+    shutil.copy(path, copy_path)
+    with zipfile.ZipFile(copy_path, "a") as archive:
+        archive.writestr("CHANGED", "a rebuilt function\n")
+    return str(copy_path.resolve())
+
+
 def tf_name(pulumi_name):
     name = re.sub(r"[^A-Za-z0-9_-]", "_", pulumi_name)
     return name if re.match(r"[A-Za-z_]", name) else f"r_{name}"
@@ -706,20 +714,22 @@ def main():
     work.mkdir(parents=True)
     started = time.monotonic()
 
-    # The provider, offered to OpenTofu as a local mirror (no registry is reachable).
-    platform = json.loads(subprocess.run([args.tofu, "version", "-json"], capture_output=True, text=True,
-                                         check=True, env={"PATH": "/usr/bin:/bin"}).stdout)["platform"]
-    mirror = work / "mirror" / PROVIDER_SOURCE / args.provider_version / platform
-    mirror.mkdir(parents=True)
-    (mirror / f"terraform-provider-aws_v{args.provider_version}").symlink_to(Path(args.provider).resolve())
+    # The provider, offered to OpenTofu as a local mirror (no registry is reachable), in the
+    # directory of the platform OpenTofu runs on.
+    mirror_root = (work / "mirror").resolve()
     cli_config = work / "tofu.rc"
     cli_config.write_text(
         'provider_installation {\n'
-        f'  filesystem_mirror {{\n    path = "{(work / "mirror").resolve()}"\n    include = ["{PROVIDER_SOURCE}"]\n  }}\n'
+        f'  filesystem_mirror {{\n    path = "{mirror_root}"\n    include = ["{PROVIDER_SOURCE}"]\n  }}\n'
         '}\n'
     )
     run_dir = work / "run"
     run_dir.mkdir()
+    tofu = Tofu(args.tofu, run_dir, cli_config.resolve())
+    client = json.loads(tofu.run("version", "-json")[0].stdout)
+    mirror = mirror_root / PROVIDER_SOURCE / args.provider_version / client["platform"]
+    mirror.mkdir(parents=True)
+    (mirror / f"terraform-provider-aws_v{args.provider_version}").symlink_to(Path(args.provider).resolve())
 
     # The answerer of the provider's plan-time AWS calls (Step Functions' definition check).
     port_file = work / "aws.port"
@@ -739,14 +749,14 @@ def main():
         else:
             raise SystemExit("tools/upstream_aws.py did not listen within 30 s")
         head = config_head(args.provider_version, args.region, f"http://127.0.0.1:{port_file.read_text()}")
-        return check(args, head, work, run_dir, cli_config, aws_log, started)
+        return check(args, head, tofu, client, work, aws_log, started)
     finally:
         answerer.terminate()
         answerer.wait()
 
 
-def check(args, head, work, run_dir, cli_config, aws_log, started):
-    tofu = Tofu(args.tofu, run_dir, cli_config.resolve())
+def check(args, head, tofu, client, work, aws_log, started):
+    run_dir = tofu.workdir
 
     overrides = json.loads(Path(args.overrides).read_text())
     facts = json.loads(Path(args.facts).read_text())
@@ -755,8 +765,6 @@ def check(args, head, work, run_dir, cli_config, aws_log, started):
 
     write_config(run_dir / "main.tf.json", head, [])
     tofu.run("init", "-input=false", "-backend=false", "-no-color")
-    version_done, _ = tofu.run("version", "-json")
-    client = json.loads(version_done.stdout)
     schema_done, _ = tofu.run("providers", "schema", "-json")
     schemas = json.loads(schema_done.stdout)["provider_schemas"][PROVIDER_SOURCE]["resource_schemas"]
 
@@ -836,61 +844,54 @@ def check(args, head, work, run_dir, cli_config, aws_log, started):
         scenario_plans = []
         for assignment in args.scenario:
             name, path = assignment.split("=", 1)
-            scenario_plans.append((name, map_plan(mapper, load_plan(path), diagnostics, name), load_plan(path)))
+            scenario_plans.append((name, map_plan(mapper, load_plan(path), diagnostics, name)))
         if args.changed_zip:
             changed = copy.deepcopy(base_plan)
-            for resource in changed["resources"]:
-                if resource["name"] == args.changed_zip and resource["type"] == "aws:lambda/function:Function":
-                    code = resource["inputs"]["code"]
-                    new_zip = work / f"{args.changed_zip}-changed.zip"
-                    shutil.copy(code["path"], new_zip)
-                    with zipfile.ZipFile(new_zip, "a") as archive:
-                        archive.writestr("CHANGED", "a rebuilt function\n")
-                    code["path"] = str(new_zip.resolve())
-            if not (work / f"{args.changed_zip}-changed.zip").exists():
+            functions = [r for r in changed["resources"]
+                         if r["name"] == args.changed_zip and r["type"] == "aws:lambda/function:Function"]
+            if not functions:
                 raise SystemExit(f"--changed-zip {args.changed_zip}: no function of that name in the plan")
-            scenario_plans.append(("changed-zip", map_plan(mapper, changed, diagnostics, "changed-zip"), changed))
-        before_inputs = {(r["type"], tf_name(r["name"])): r for r in base_plan["resources"]}
-        for name, mapped, plan_doc in scenario_plans:
+            code = functions[0]["inputs"]["code"]
+            code["path"] = rebuilt_zip(code["path"], work / f"{args.changed_zip}-changed.zip")
+            scenario_plans.append(("changed-zip", map_plan(mapper, changed, diagnostics, "changed-zip")))
+        before_inputs = {(r["type"], tf_name(r["name"])): r["inputs"] for r in base_plan["resources"]}
+        for name, mapped in scenario_plans:
             line_of_s = write_config(run_dir / "main.tf.json", head, [(t, n, b) for t, n, b, _ in mapped])
             changes, scenario_diagnostics, seconds = plan(tofu, name, line_of_s)
             diagnostics += scenario_diagnostics
+            decisions = actions_of(changes)
             rows = []
-            for address, decision in sorted(actions_of(changes).items()):
-                if decision["actions"] == ["no-op"]:
-                    continue
-                t, n = address.split(".", 1)
-                after = next((r for tt, nn, _, r in mapped if tt == t and nn == n), None)
-                before = before_inputs.get((after["type"], n)) if after else None
-                changed_props = top_level_diff(before["inputs"], after["inputs"]) if before and after else []
-                stand_in = stand_in_replaces(replaced_on, after["type"], before["inputs"], after["inputs"]) if before and after else []
-                rows.append({
-                    "resource": address,
-                    "pulumi_type": after["type"] if after else None,
-                    "changed": changed_props,
-                    "provider": action_word(decision["actions"]),
-                    "provider_replace_paths": decision["replace_paths"],
-                    "stand_in": ("replace" if stand_in else "update") if changed_props else "none",
-                    "stand_in_replaces_on": stand_in,
-                })
-            # What the stand-in would change that the provider planned no change for.
-            planned = {row["resource"] for row in rows}
+            seen = set()
+            # Every resource the provider or the stand-in would change.
             for t, n, _, after in mapped:
+                seen.add(f"{t}.{n}")
                 before = before_inputs.get((after["type"], n))
-                if before is None or f"{t}.{n}" in planned:
+                decision = decisions.get(f"{t}.{n}", {"actions": ["no-op"], "replace_paths": []})
+                changed_props = top_level_diff(before, after["inputs"]) if before is not None else []
+                if decision["actions"] == ["no-op"] and not changed_props:
                     continue
-                changed_props = top_level_diff(before["inputs"], after["inputs"])
-                if changed_props:
-                    stand_in = stand_in_replaces(replaced_on, after["type"], before["inputs"], after["inputs"])
-                    rows.append({
-                        "resource": f"{t}.{n}", "pulumi_type": after["type"], "changed": changed_props,
-                        "provider": "none", "provider_replace_paths": [],
-                        "stand_in": "replace" if stand_in else "update", "stand_in_replaces_on": stand_in,
-                    })
-            for row in rows:
-                # Replace or not is what the stand-in's table decides; "update" and "none" differ
-                # where the provider ignores a change (its diff suppression), which is not a fault.
-                row["agree"] = (row["provider"] == "replace") == (row["stand_in"] == "replace")
+                stand_in = stand_in_replaces(replaced_on, after["type"], before, after["inputs"]) if changed_props else []
+                provider = action_word(decision["actions"])
+                stand_in_decision = ("replace" if stand_in else "update") if changed_props else "none"
+                rows.append({
+                    "resource": f"{t}.{n}",
+                    "pulumi_type": after["type"],
+                    "changed": changed_props,
+                    "provider": provider,
+                    "provider_replace_paths": decision["replace_paths"],
+                    "stand_in": stand_in_decision,
+                    "stand_in_replaces_on": stand_in,
+                    # Replace or not is what the stand-in's table decides; "update" and "none"
+                    # differ where the provider ignores a change (its diff suppression).
+                    "agree": (provider == "replace") == (stand_in_decision == "replace"),
+                })
+            for address, decision in sorted(decisions.items()):
+                if address not in seen and decision["actions"] != ["no-op"]:
+                    # Not in this plan (a resource it drops): the provider's decision alone.
+                    provider = action_word(decision["actions"])
+                    rows.append({"resource": address, "pulumi_type": None, "changed": [],
+                                 "provider": provider, "provider_replace_paths": decision["replace_paths"],
+                                 "stand_in": "none", "stand_in_replaces_on": [], "agree": provider != "replace"})
             scenarios.append({"name": name, "seconds": round(seconds, 1), "changes": rows,
                               "provider_replaces": sum(r["provider"] == "replace" for r in rows),
                               "provider_updates": sum(r["provider"] == "update" for r in rows),
@@ -900,12 +901,8 @@ def check(args, head, work, run_dir, cli_config, aws_log, started):
         archives = []
 
         def changed_archive(path):
-            copy_path = work / f"probe-{len(archives)}.zip"
-            shutil.copy(path, copy_path)
-            with zipfile.ZipFile(copy_path, "a") as archive:
-                archive.writestr("CHANGED", "a rebuilt function\n")
-            archives.append(copy_path)
-            return str(copy_path.resolve())
+            archives.append(path)
+            return rebuilt_zip(path, work / f"probe-{len(archives)}.zip")
 
         # Each leaf the program sets, on the first resource of its type that sets it (a property
         # one resource leaves unset may be set by another).
